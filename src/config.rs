@@ -1,0 +1,495 @@
+//! `book.toml` -> [`Config`].
+//!
+//! helpbook reads mdBook's `book.toml` as it is, so an existing mdBook builds unchanged: the
+//! `[book]` and `[build]` keys mdBook defines mean the same here, the parts of `[output.html]`
+//! that have a meaning for a help site are honoured (extra CSS and JS, repository URL, edit link,
+//! redirects) and everything else mdBook-specific is reported once as ignored. helpbook's own
+//! keys live in the same tables; an unknown key there is an error naming the key and its line.
+//!
+//! Loading happens in three visible steps: parse (with environment overrides of the form
+//! `HELPBOOK_<SECTION>__<KEY>`), validate, then fill computed fields such as absolute paths.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, line_col};
+
+/// The configuration file's name.
+pub const CONFIG_FILE: &str = "book.toml";
+
+/// The prefix of environment overrides: `HELPBOOK_BOOK__TITLE="My help"`.
+pub const ENV_PREFIX: &str = "HELPBOOK_";
+
+/// A site's configuration, validated and with paths resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The site root (the folder holding `book.toml`).
+    pub root: PathBuf,
+    /// `[book]`.
+    pub book: BookConfig,
+    /// `[build]`.
+    pub build: BuildConfig,
+    /// What was kept of mdBook's `[output.html]`.
+    pub html: HtmlConfig,
+    /// Absolute path of the content folder.
+    pub src_dir: PathBuf,
+    /// Absolute path of the output folder.
+    pub out_dir: PathBuf,
+    /// Absolute path of the site's own theme folder (it may not exist).
+    pub theme_dir: PathBuf,
+}
+
+/// `[book]`: mdBook's keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BookConfig {
+    /// Site title, shown in the header and the window title.
+    pub title: Option<String>,
+    /// Authors, for the page metadata.
+    pub authors: Vec<String>,
+    /// One sentence describing the site.
+    pub description: Option<String>,
+    /// Language of the site and its interface strings: `en` or `zh` (`zh-CN`, `zh-Hans`…).
+    pub language: String,
+    /// Content folder, relative to the root. Default: `content/`, or `src/` when only that
+    /// exists (an mdBook).
+    pub src: Option<PathBuf>,
+    /// mdBook's flag; accepted, has no effect.
+    pub multilingual: Option<bool>,
+    /// `ltr` or `rtl`.
+    pub text_direction: Option<String>,
+}
+
+impl Default for BookConfig {
+    fn default() -> Self {
+        BookConfig {
+            title: None,
+            authors: Vec::new(),
+            description: None,
+            language: "en".into(),
+            src: None,
+            multilingual: None,
+            text_direction: None,
+        }
+    }
+}
+
+/// What to do with a link to a missing page or anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkPolicy {
+    /// Fail the build (the default).
+    #[default]
+    Error,
+    /// Report it and go on.
+    Warn,
+}
+
+/// `[build]`: mdBook's keys plus helpbook's own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BuildConfig {
+    /// Output folder, relative to the root. Default `public`.
+    pub build_dir: PathBuf,
+    /// mdBook's flag; accepted, has no effect (helpbook never writes into the content folder).
+    pub create_missing: Option<bool>,
+    /// mdBook's flag; accepted, has no effect (includes are always expanded).
+    pub use_default_preprocessors: Option<bool>,
+    /// Extra folders the preview server watches.
+    pub extra_watch_dirs: Vec<PathBuf>,
+    /// `error` (default) or `warn`: what a link to a missing page or anchor does.
+    pub broken_links: LinkPolicy,
+    /// Build pages marked `draft: true` too (default false).
+    pub drafts: bool,
+    /// Public address of the site, such as `https://help.example.com/`; used for absolute URLs
+    /// in `sitemap.xml` and the root of `404.html`.
+    pub base_url: Option<String>,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            build_dir: PathBuf::from("public"),
+            create_missing: None,
+            use_default_preprocessors: None,
+            extra_watch_dirs: Vec::new(),
+            broken_links: LinkPolicy::Error,
+            drafts: false,
+            base_url: None,
+        }
+    }
+}
+
+/// The parts of mdBook's `[output.html]` that helpbook honours.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlConfig {
+    /// Extra stylesheets, relative to the root, copied and linked from every page.
+    pub additional_css: Vec<PathBuf>,
+    /// Extra scripts, relative to the root, copied and linked from every page.
+    pub additional_js: Vec<PathBuf>,
+    /// Link to the source repository, shown in the header.
+    pub git_repository_url: Option<String>,
+    /// "Edit this page" link; `{path}` is replaced by the page's path under the content folder.
+    pub edit_url_template: Option<String>,
+    /// Old path -> new URL: a redirect page is written at each old path.
+    pub redirect: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    book: BookConfig,
+    build: BuildConfig,
+    /// mdBook renderers; only `html` is read.
+    output: toml::Table,
+    /// mdBook preprocessors; reported as ignored.
+    preprocessor: toml::Table,
+    /// mdBook's `[rust]` (edition for playground code); ignored silently.
+    rust: toml::Table,
+}
+
+/// The mdBook `[output.html]` keys helpbook uses; every other key there is reported once.
+const HONOURED_HTML_KEYS: &[&str] = &[
+    "additional-css",
+    "additional-js",
+    "git-repository-url",
+    "edit-url-template",
+    "redirect",
+    "site-url",
+];
+
+impl Config {
+    /// Loads `book.toml` from `root` (a missing file means all defaults), applying
+    /// `HELPBOOK_<SECTION>__<KEY>` overrides from `env`. Returns the config and notes about
+    /// ignored mdBook settings, or every error found.
+    pub fn load(
+        root: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let path = root.join(CONFIG_FILE);
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                vec![
+                    Diagnostic::error(format!(
+                        "not valid UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ))
+                    .in_file(CONFIG_FILE)
+                    .help("save book.toml with UTF-8 encoding"),
+                ]
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(vec![
+                    Diagnostic::error(format!("cannot read: {e}")).in_file(CONFIG_FILE),
+                ]);
+            }
+        };
+        Config::from_str(root, &text, env)
+    }
+
+    /// Like [`Config::load`], from the text of a `book.toml`.
+    pub fn from_str(
+        root: &Path,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+        // Step 1: parse. The typed parse of the file as written gives errors with spans.
+        let source: Arc<str> = Arc::from(text);
+        let toml_error = |e: toml::de::Error, origin: Option<&str>| {
+            let mut d = Diagnostic::error(e.message().trim().to_string()).in_file(CONFIG_FILE);
+            if let Some(origin) = origin {
+                d = d.help(format!(
+                    "the value comes from the environment variable {origin}"
+                ));
+            } else if let Some(span) = e.span() {
+                let (line, col) = line_col(text, span.start);
+                d = d.at(line, col).with_source(source.clone());
+            }
+            if d.message.contains("unknown field") {
+                d.help.get_or_insert_with(|| {
+                    "remove the key or fix its spelling; see the book.toml reference in README.md"
+                        .into()
+                });
+            }
+            d
+        };
+        let mut raw: RawConfig = toml::from_str(text).map_err(|e| vec![toml_error(e, None)])?;
+
+        let overrides = env_overrides(env);
+        if !overrides.is_empty() {
+            let mut table: toml::Table =
+                toml::from_str(text).map_err(|e| vec![toml_error(e, None)])?;
+            let mut names = Vec::new();
+            for (var, keys, value) in overrides {
+                set_path(&mut table, &keys, value);
+                names.push(var);
+            }
+            let joined = names.join(", ");
+            raw = toml::Table::try_into(table).map_err(|e| vec![toml_error(e, Some(&joined))])?;
+        }
+
+        // Step 2: validate, collecting notes about what an mdBook config carries that we ignore.
+        let mut notes = Vec::new();
+        let mut errors = Vec::new();
+        let html = html_config(&raw.output, &mut notes, &mut errors);
+        for name in raw.preprocessor.keys() {
+            if name != "links" && name != "index" {
+                notes.push(Diagnostic::note(format!(
+                    "[preprocessor.{name}] is ignored: helpbook does not run mdBook preprocessors"
+                )).in_file(CONFIG_FILE));
+            }
+        }
+        if let Some(url) = &raw.build.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            errors.push(
+                Diagnostic::error(format!(
+                    "build.base-url `{url}` is not an absolute http(s) URL"
+                ))
+                .in_file(CONFIG_FILE)
+                .help("write it like base-url = \"https://help.example.com/\""),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        // Step 3: computed fields.
+        let src = raw.book.src.clone().unwrap_or_else(|| {
+            if !root.join("content").is_dir() && root.join("src").is_dir() {
+                PathBuf::from("src")
+            } else {
+                PathBuf::from("content")
+            }
+        });
+        let config = Config {
+            root: root.to_path_buf(),
+            src_dir: root.join(src),
+            out_dir: root.join(&raw.build.build_dir),
+            theme_dir: root.join("theme"),
+            book: raw.book,
+            build: raw.build,
+            html,
+        };
+        Ok((config, notes))
+    }
+
+    /// The site title, or a neutral default.
+    pub fn title(&self) -> &str {
+        self.book.title.as_deref().unwrap_or("Help Center")
+    }
+
+    /// Overrides the output folder (the `-d` flag).
+    pub fn set_out_dir(&mut self, dir: &Path) {
+        self.out_dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(dir))
+                .unwrap_or_else(|_| dir.to_path_buf())
+        };
+    }
+}
+
+/// Reads `[output.html]` (mdBook's renderer settings), keeping what maps to helpbook.
+fn html_config(
+    output: &toml::Table,
+    notes: &mut Vec<Diagnostic>,
+    errors: &mut Vec<Diagnostic>,
+) -> HtmlConfig {
+    let mut html = HtmlConfig::default();
+    for name in output.keys().filter(|k| *k != "html") {
+        notes.push(
+            Diagnostic::note(format!(
+                "[output.{name}] is ignored: helpbook writes HTML only"
+            ))
+            .in_file(CONFIG_FILE),
+        );
+    }
+    let Some(toml::Value::Table(table)) = output.get("html") else {
+        return html;
+    };
+    let paths = |key: &str, errors: &mut Vec<Diagnostic>| -> Vec<PathBuf> {
+        match table.get(key) {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| match v.as_str() {
+                    Some(s) => Some(PathBuf::from(s)),
+                    None => {
+                        errors.push(
+                            Diagnostic::error(format!("output.html.{key} must list file paths"))
+                                .in_file(CONFIG_FILE),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            Some(_) => {
+                errors.push(
+                    Diagnostic::error(format!("output.html.{key} must be a list of paths"))
+                        .in_file(CONFIG_FILE)
+                        .help(format!("write {key} = [\"theme/custom.css\"]")),
+                );
+                Vec::new()
+            }
+        }
+    };
+    html.additional_css = paths("additional-css", errors);
+    html.additional_js = paths("additional-js", errors);
+    let string = |key: &str| table.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    html.git_repository_url = string("git-repository-url");
+    html.edit_url_template = string("edit-url-template");
+    if let Some(toml::Value::Table(redirects)) = table.get("redirect") {
+        for (from, to) in redirects {
+            match to.as_str() {
+                Some(to) => {
+                    html.redirect.insert(from.clone(), to.to_string());
+                }
+                None => errors.push(
+                    Diagnostic::error(format!("output.html.redirect.\"{from}\" must be a string"))
+                        .in_file(CONFIG_FILE),
+                ),
+            }
+        }
+    }
+    let ignored: Vec<&str> = table
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !HONOURED_HTML_KEYS.contains(k))
+        .collect();
+    if !ignored.is_empty() {
+        notes.push(
+            Diagnostic::note(format!(
+                "[output.html] keys with no meaning for helpbook are ignored: {}",
+                ignored.join(", ")
+            ))
+            .in_file(CONFIG_FILE),
+        );
+    }
+    html
+}
+
+/// `HELPBOOK_BUILD__BUILD_DIR=out` -> ("HELPBOOK_BUILD__BUILD_DIR", ["build", "build-dir"], "out").
+fn env_overrides(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, Vec<String>, toml::Value)> {
+    let mut out: Vec<_> = env
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let rest = name.strip_prefix(ENV_PREFIX)?;
+            if !rest.contains("__") {
+                return None;
+            }
+            let keys: Vec<String> = rest
+                .split("__")
+                .map(|k| k.to_ascii_lowercase().replace('_', "-"))
+                .collect();
+            if keys.iter().any(String::is_empty) {
+                return None;
+            }
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(value));
+            Some((name, keys, parsed))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    let (last, parents) = keys.split_last().expect("at least one key");
+    let mut current = table;
+    for key in parents {
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    current.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+        Config::from_str(Path::new("/site"), text, Vec::new())
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let (config, notes) = load("").unwrap();
+        assert_eq!(config.book.language, "en");
+        assert_eq!(config.out_dir, Path::new("/site/public"));
+        assert_eq!(config.src_dir, Path::new("/site/content"));
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let errors = load("[book]\ntitle = \"x\"\ntitel = \"y\"\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("titel"), "{}", errors[0].message);
+        assert_eq!(errors[0].line, 3);
+    }
+
+    #[test]
+    fn mdbook_output_html_is_honoured_and_the_rest_noted() {
+        let (config, notes) = load(
+            "[book]\ntitle = \"T\"\n[output.html]\nadditional-css = [\"x.css\"]\nmathjax-support = true\n[output.html.redirect]\n\"/old.html\" = \"new.html\"\n[preprocessor.katex]\n",
+        )
+        .unwrap();
+        assert_eq!(config.html.additional_css, vec![PathBuf::from("x.css")]);
+        assert_eq!(config.html.redirect["/old.html"], "new.html");
+        let notes: Vec<String> = notes.iter().map(|n| n.message.clone()).collect();
+        assert!(
+            notes.iter().any(|n| n.contains("mathjax-support")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().any(|n| n.contains("katex")), "{notes:?}");
+    }
+
+    #[test]
+    fn environment_overrides_win() {
+        let env = vec![
+            ("HELPBOOK_BOOK__TITLE".to_string(), "From env".to_string()),
+            ("HELPBOOK_BUILD__BUILD_DIR".to_string(), "out".to_string()),
+            ("HELPBOOK_BUILD__DRAFTS".to_string(), "true".to_string()),
+            ("UNRELATED".to_string(), "1".to_string()),
+        ];
+        let (config, _) =
+            Config::from_str(Path::new("/s"), "[book]\ntitle = \"file\"\n", env).unwrap();
+        assert_eq!(config.book.title.as_deref(), Some("From env"));
+        assert_eq!(config.out_dir, Path::new("/s/out"));
+        assert!(config.build.drafts);
+    }
+
+    #[test]
+    fn bad_environment_override_names_the_variable() {
+        let env = vec![(
+            "HELPBOOK_BUILD__DRAFTS".to_string(),
+            "\"maybe\"".to_string(),
+        )];
+        let errors = Config::from_str(Path::new("/s"), "", env).unwrap_err();
+        assert!(
+            errors[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("HELPBOOK_BUILD__DRAFTS"),
+            "{:?}",
+            errors[0]
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! Finding a site's files: Markdown pages, `SUMMARY.md`, and assets to copy.
+//!
+//! Hidden files and folders (`.git`, `.DS_Store`, editor swap files) are skipped, symbolic links
+//! are followed but a link that loops back is reported and skipped, and data files that other
+//! stages read (`triage/*.yaml`, `glossary.yaml`, `synonyms.yaml`) are not copied as assets.
+
+use std::path::Path;
+
+use walkdir::WalkDir;
+
+use crate::diagnostic::{Diagnostic, display_path};
+
+/// What is under the content folder.
+#[derive(Debug, Default)]
+pub(crate) struct Discovered {
+    /// Markdown files, relative to the content folder with `/` separators, sorted.
+    pub pages: Vec<String>,
+    /// Everything else that is copied as it is (images, downloads).
+    pub assets: Vec<String>,
+    /// Whether `SUMMARY.md` exists at the top of the content folder.
+    pub summary: bool,
+    /// Unreadable entries and symlink loops.
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Data files read by other stages, never copied as assets.
+fn is_data_file(rel: &str) -> bool {
+    let yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
+    yaml && (rel.starts_with("triage/")
+        || rel == "glossary.yaml"
+        || rel == "synonyms.yaml"
+        || rel == "glossary.yml"
+        || rel == "synonyms.yml")
+}
+
+fn is_hidden_or_temp(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+}
+
+/// Walks `src` (a missing folder is an error the caller reports).
+pub(crate) fn discover(src: &Path) -> Discovered {
+    let mut found = Discovered::default();
+    let walker = WalkDir::new(src)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_temp(&e.file_name().to_string_lossy()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| p.strip_prefix(src).unwrap_or(p).to_path_buf())
+                    .unwrap_or_default();
+                let d = if let Some(ancestor) = e.loop_ancestor() {
+                    Diagnostic::warning(format!(
+                        "symbolic link loops back to `{}`; skipped",
+                        display_path(ancestor.strip_prefix(src).unwrap_or(ancestor))
+                    ))
+                    .in_file(path)
+                    .help("point the link somewhere outside its own folder, or remove it")
+                } else {
+                    Diagnostic::error(format!("cannot read: {e}")).in_file(path)
+                };
+                found.problems.push(d);
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(src).unwrap_or(entry.path());
+        let Some(rel_str) = rel.to_str() else {
+            found.problems.push(
+                Diagnostic::error("file name is not valid UTF-8")
+                    .in_file(rel)
+                    .help("rename the file using UTF-8 characters"),
+            );
+            continue;
+        };
+        let rel_str = rel_str.replace('\\', "/");
+        if rel_str == "SUMMARY.md" {
+            found.summary = true;
+        } else if rel_str.ends_with(".md") || rel_str.ends_with(".markdown") {
+            found.pages.push(rel_str);
+        } else if !is_data_file(&rel_str) {
+            found.assets.push(rel_str);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_files_and_skips_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "index.md",
+            "SUMMARY.md",
+            "a/b.md",
+            "a/pic.png",
+            ".git/config",
+            "a/.hidden.md",
+            "a/notes.md~",
+            "triage/tree.yaml",
+            "glossary.yaml",
+            "files/sample.yaml",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let found = discover(root);
+        assert_eq!(found.pages, ["a/b.md", "index.md"]);
+        assert_eq!(found.assets, ["a/pic.png", "files/sample.yaml"]);
+        assert!(found.summary);
+        assert!(found.problems.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_reported_not_followed_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(root.join("a/page.md"), "x").unwrap();
+        std::os::unix::fs::symlink(root.join("a"), root.join("a/loop")).unwrap();
+        let found = discover(root);
+        assert_eq!(found.pages, ["a/page.md"]);
+        assert_eq!(found.problems.len(), 1);
+        assert!(found.problems[0].message.contains("loops"));
+    }
+}

@@ -1,0 +1,276 @@
+//! mdBook's `{{#include file}}`, so an existing mdBook builds unchanged.
+//!
+//! Supported forms, as in mdBook: `{{#include file}}`, `{{#include file:10}}` (one line),
+//! `{{#include file:2:10}}`, `{{#include file:2:}}`, `{{#include file::10}}` (1-based, inclusive),
+//! and `{{#include file:name}}` (the lines between `ANCHOR: name` and `ANCHOR_END: name`; lines
+//! holding anchor markers are dropped). `{{#rustdoc_include}}` and `{{#playground}}` include the
+//! file the same way. Includes nest (paths are relative to the including file) up to a depth of
+//! ten; `\{{#include}}` stays literal. Included lines map to the line of the directive.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Diagnostic;
+use crate::markdown::MappedText;
+
+const MAX_DEPTH: usize = 10;
+
+/// Expands include directives in `text` (whose first line is line `first_line` of a file in
+/// `dir`). Problems are returned without a file: the caller attaches the page.
+pub(crate) fn expand_includes(
+    text: &str,
+    first_line: u32,
+    dir: &Path,
+) -> (MappedText, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    if !text.contains("{{#") {
+        return (MappedText::new(text.to_string(), first_line), errors);
+    }
+    let mut out = MappedText::default();
+    for (i, line) in text.split('\n').enumerate() {
+        let origin = first_line + i as u32;
+        let mut expanded = String::new();
+        expand_line(line, dir, 0, origin, &mut expanded, &mut errors);
+        for l in expanded.split('\n') {
+            out.push_line(l, origin);
+        }
+    }
+    // `split('\n')` + `push_line` added a newline the input did not end with.
+    if !text.ends_with('\n') && out.text.ends_with('\n') {
+        out.text.pop();
+    }
+    (out, errors)
+}
+
+fn expand_line(
+    line: &str,
+    dir: &Path,
+    depth: usize,
+    origin: u32,
+    out: &mut String,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let mut rest = line;
+    while let Some(start) = rest.find("{{#") {
+        // `\{{#include}}` is literal: drop the backslash.
+        if start > 0 && rest.as_bytes()[start - 1] == b'\\' {
+            out.push_str(&rest[..start - 1]);
+            let end = rest[start..]
+                .find("}}")
+                .map_or(rest.len(), |e| start + e + 2);
+            out.push_str(&rest[start..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let inner = rest[start + 3..start + len].trim();
+        let (name, arg) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
+        let column = line.len() - rest.len() + start + 1;
+        match name {
+            "include" | "rustdoc_include" | "playground" => {
+                out.push_str(&rest[..start]);
+                match include(arg.trim(), dir) {
+                    Ok((content, file_dir)) => {
+                        if depth + 1 >= MAX_DEPTH {
+                            errors.push(
+                                Diagnostic::error(format!(
+                                    "includes nested more than {MAX_DEPTH} deep (is `{}` including itself?)",
+                                    arg.trim()
+                                ))
+                                .at(origin as usize, column),
+                            );
+                        } else {
+                            let content = content.strip_suffix('\n').unwrap_or(&content);
+                            let mut first = true;
+                            for l in content.split('\n') {
+                                if !first {
+                                    out.push('\n');
+                                }
+                                first = false;
+                                expand_line(l, &file_dir, depth + 1, origin, out, errors);
+                            }
+                        }
+                    }
+                    Err(message) => errors.push(
+                        Diagnostic::error(message)
+                            .at(origin as usize, column)
+                            .help("paths are relative to the file that holds the include"),
+                    ),
+                }
+            }
+            "title" => out.push_str(&rest[..start]),
+            _ => out.push_str(&rest[..start + len + 2]),
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+}
+
+/// Reads the part of a file an include names. Returns the text and the file's folder.
+fn include(arg: &str, dir: &Path) -> Result<(String, PathBuf), String> {
+    if arg.is_empty() {
+        return Err("include names no file".into());
+    }
+    let (file, range) = match arg.split_once(':') {
+        Some((f, r)) => (f, Some(r)),
+        None => (arg, None),
+    };
+    let path = dir.join(file);
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("cannot include `{file}`: {}", io_reason(&e)))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("cannot include `{file}`: it is not valid UTF-8"))?;
+    let file_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let selected: Vec<&str> = match range {
+        None => lines
+            .iter()
+            .copied()
+            .filter(|l| !is_anchor_marker(l))
+            .collect(),
+        Some(r) => {
+            if let Some(range) = parse_range(r) {
+                let (from, to) = range;
+                let from = from.unwrap_or(1).max(1);
+                let to = to.unwrap_or(lines.len()).min(lines.len());
+                if from > lines.len() {
+                    return Err(format!(
+                        "cannot include `{file}` from line {from}: it has {} lines",
+                        lines.len()
+                    ));
+                }
+                lines[from - 1..to.max(from - 1)].to_vec()
+            } else {
+                let anchor = r.trim();
+                let start = lines
+                    .iter()
+                    .position(|l| marker(l, "ANCHOR:") == Some(anchor))
+                    .ok_or_else(|| format!("`{file}` has no `ANCHOR: {anchor}`"))?;
+                let end = lines[start + 1..]
+                    .iter()
+                    .position(|l| marker(l, "ANCHOR_END:") == Some(anchor))
+                    .map_or(lines.len(), |e| start + 1 + e);
+                lines[start + 1..end]
+                    .iter()
+                    .copied()
+                    .filter(|l| !is_anchor_marker(l))
+                    .collect()
+            }
+        }
+    };
+    Ok((selected.join("\n"), file_dir))
+}
+
+/// `10` -> (10, 10); `2:10`; `2:`; `:10`. `None` when not a range (then it is an anchor).
+fn parse_range(r: &str) -> Option<(Option<usize>, Option<usize>)> {
+    let num = |s: &str| -> Option<Option<usize>> {
+        let s = s.trim();
+        if s.is_empty() {
+            Some(None)
+        } else {
+            s.parse().ok().map(Some)
+        }
+    };
+    match r.split_once(':') {
+        None => {
+            let n: usize = r.trim().parse().ok()?;
+            Some((Some(n), Some(n)))
+        }
+        Some((a, b)) => Some((num(a)?, num(b)?)),
+    }
+}
+
+fn marker<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
+    let i = line.find(tag)?;
+    let name = line[i + tag.len()..].trim();
+    // Markers live in comments: strip a trailing comment closer.
+    let name = name.trim_end_matches("-->").trim_end_matches("*/").trim();
+    name.split_whitespace().next()
+}
+
+fn is_anchor_marker(line: &str) -> bool {
+    marker(line, "ANCHOR:").is_some() || marker(line, "ANCHOR_END:").is_some()
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn whole_file_and_ranges() {
+        let dir = dir_with(&[("x.rs", "l1\nl2\nl3\nl4\n")]);
+        let (out, errors) = expand_includes(
+            "a\n{{#include x.rs}}\n{{#include x.rs:2}}\n{{#include x.rs:2:3}}\n{{#include x.rs::1}}\n{{#include x.rs:4:}}\nz",
+            1,
+            dir.path(),
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(out.text, "a\nl1\nl2\nl3\nl4\nl2\nl2\nl3\nl1\nl4\nz");
+        // Included lines map to the directive's line.
+        assert_eq!(out.origin[3], 2);
+        assert_eq!(out.origin[10], 7);
+    }
+
+    #[test]
+    fn anchors_select_and_markers_vanish() {
+        let dir = dir_with(&[(
+            "code.rs",
+            "// ANCHOR: all\n// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\nfn other() {}\n// ANCHOR_END: all\n",
+        )]);
+        let (out, _) = expand_includes("{{#include code.rs:main}}", 1, dir.path());
+        assert_eq!(out.text, "fn main() {}");
+        let (out, _) = expand_includes("{{#include code.rs:all}}", 1, dir.path());
+        assert_eq!(out.text, "fn main() {}\nfn other() {}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error_at_its_line() {
+        let dir = dir_with(&[]);
+        let (_, errors) = expand_includes("one\ntwo {{#include nope.md}}", 5, dir.path());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 6);
+        assert_eq!(errors[0].column, 5);
+        assert!(errors[0].message.contains("nope.md"));
+    }
+
+    #[test]
+    fn nested_includes_are_relative_to_their_file() {
+        let dir = dir_with(&[("a/b.md", "B {{#include c.md}}"), ("a/c.md", "C")]);
+        let (out, errors) = expand_includes("{{#include a/b.md}}", 1, dir.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(out.text, "B C");
+    }
+
+    #[test]
+    fn self_include_stops() {
+        let dir = dir_with(&[("self.md", "{{#include self.md}}")]);
+        let (_, errors) = expand_includes("{{#include self.md}}", 1, dir.path());
+        assert!(errors.iter().any(|e| e.message.contains("nested")));
+    }
+
+    #[test]
+    fn escaped_include_stays_literal() {
+        let dir = dir_with(&[]);
+        let (out, errors) = expand_includes("\\{{#include x.md}}", 1, dir.path());
+        assert!(errors.is_empty());
+        assert_eq!(out.text, "{{#include x.md}}");
+    }
+}

@@ -1,0 +1,941 @@
+//! Content: from a content folder to the [`Site`] model every later stage reads.
+//!
+//! Discovery (walkdir) finds the files, each page is read, split into front matter and body,
+//! its includes expanded and its Markdown rendered (in parallel), then navigation is built and
+//! every internal link checked. Problems are collected, never thrown one at a time.
+//!
+//! URLs are stable and follow mdBook's: `guide/setup.md` is served at `guide/setup.html`, and a
+//! folder's `index.md`, `README.md` or `_index.md` at `guide/index.html`.
+
+mod discover;
+mod front_matter;
+mod include;
+mod nav;
+mod summary;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
+pub use nav::{Nav, NavItem, NavKind};
+
+use crate::config::{Config, LinkPolicy};
+use crate::diagnostic::{Diagnostic, line_col};
+use crate::i18n::Locale;
+use crate::markdown::{self, Heading, Highlighter, LinkKind, RenderOptions, Section};
+
+/// One page of the site.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Index in [`Site::pages`].
+    pub id: usize,
+    /// Path under the content folder (`troubleshooting/echo.md`); for a generated section page,
+    /// its folder followed by `/`.
+    pub source: String,
+    /// Output path, relative to the site root (`troubleshooting/echo.html`).
+    pub url: String,
+    /// Folder of the page under the content folder; for a section page, the folder it introduces.
+    pub dir: String,
+    /// Whether this is a folder's section page.
+    pub is_index: bool,
+    /// Whether helpbook made it up (a folder without an index page).
+    pub generated: bool,
+    /// Front matter as written.
+    pub front: FrontMatter,
+    /// Title (front matter, first heading, or file name).
+    pub title: String,
+    /// Description (front matter, or the first paragraph).
+    pub description: Option<String>,
+    /// Page kind (default guide).
+    pub kind: Kind,
+    /// Language tag of the page.
+    pub lang: String,
+    /// Interface strings for the page.
+    pub locale: Locale,
+    /// Rendered body.
+    pub html: String,
+    /// Headings, for the table of contents and anchor checks.
+    pub headings: Vec<Heading>,
+    /// Plain text by section, for search.
+    pub sections: Vec<Section>,
+    /// Id of the body's own leading `#` heading (removed from the body; the template's title
+    /// carries the id so links to it still work).
+    pub h1_id: Option<String>,
+    /// Word count, for reading time.
+    pub words: usize,
+    /// Internal links, for the link check.
+    pub links: Vec<Link>,
+    /// The file's text, for error snippets.
+    pub text: Arc<str>,
+}
+
+/// An internal link found in a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Line in the page's file.
+    pub line: u32,
+    /// The destination as written.
+    pub dest: String,
+    /// What it points at.
+    pub target: Target,
+}
+
+/// What an internal link points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Markdown page (path under the content folder), maybe an anchor in it.
+    Page {
+        /// Path under the content folder.
+        source: String,
+        /// Heading id.
+        anchor: Option<String>,
+    },
+    /// An anchor on the same page.
+    Anchor(String),
+    /// A file copied as it is (image, download).
+    Asset(String),
+    /// An output URL written directly (`other.html`, `folder/`), as mdBook books do.
+    Output {
+        /// Output path relative to the site root.
+        url: String,
+        /// Heading id.
+        anchor: Option<String>,
+    },
+}
+
+/// The whole site, ready to render.
+#[derive(Debug)]
+pub struct Site {
+    /// Configuration.
+    pub config: Config,
+    /// Every page, generated section pages included.
+    pub pages: Vec<Page>,
+    /// Files copied as they are, relative to the content folder.
+    pub assets: Vec<String>,
+    /// Navigation tree.
+    pub nav: Nav,
+    /// Old path -> page URL, from `aliases` and `[output.html.redirect]`.
+    pub redirects: BTreeMap<String, String>,
+    /// Page id by output URL.
+    pub by_url: HashMap<String, usize>,
+    /// Whether navigation came from SUMMARY.md.
+    pub has_summary: bool,
+}
+
+impl Site {
+    /// The home page (`index.html`), if the site has one.
+    pub fn home(&self) -> Option<&Page> {
+        self.by_url.get("index.html").map(|i| &self.pages[*i])
+    }
+}
+
+/// Output URL of a Markdown file under the content folder.
+pub fn url_for(source: &str) -> String {
+    let stem = source
+        .strip_suffix(".md")
+        .or_else(|| source.strip_suffix(".markdown"))
+        .unwrap_or(source);
+    let (dir, name) = match stem.rfind('/') {
+        Some(i) => (&stem[..=i], &stem[i + 1..]),
+        None => ("", stem),
+    };
+    if is_index_name(name) {
+        format!("{dir}index.html")
+    } else {
+        format!("{dir}{name}.html")
+    }
+}
+
+fn is_index_name(stem: &str) -> bool {
+    matches!(stem, "index" | "README" | "readme" | "_index")
+}
+
+/// `../../` for `a/b/page.html`: the way from a page back to the site root.
+pub fn root_prefix(url: &str) -> String {
+    "../".repeat(url.matches('/').count())
+}
+
+/// Loads every page of the site described by `config`.
+pub fn load(config: Config) -> (Site, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let src = config.src_dir.clone();
+    let mut site = Site {
+        config,
+        pages: Vec::new(),
+        assets: Vec::new(),
+        nav: Nav::default(),
+        redirects: BTreeMap::new(),
+        by_url: HashMap::new(),
+        has_summary: false,
+    };
+    if !src.is_dir() {
+        let rel = src.strip_prefix(&site.config.root).unwrap_or(&src);
+        diags.push(
+            Diagnostic::error(format!(
+                "the content folder `{}` does not exist",
+                crate::diagnostic::display_path(rel)
+            ))
+            .help("create it, run `helpbook init`, or set `src` under [book] in book.toml"),
+        );
+        return (site, diags);
+    }
+    let found = discover::discover(&src);
+    diags.extend(found.problems);
+    site.assets = found.assets;
+    site.has_summary = found.summary;
+
+    // With a SUMMARY.md only what it lists is built (plus the home page), as in mdBook: other
+    // Markdown files are often fragments meant for includes.
+    let summary_entries = if found.summary {
+        let path = src.join("SUMMARY.md");
+        match read_text(&path) {
+            Ok(text) => Some((summary::parse(&text), Arc::<str>::from(text))),
+            Err(d) => {
+                diags.push(d.in_file(rel_display(&site.config, &path)));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let sources: Vec<String> = match &summary_entries {
+        Some((entries, text)) => {
+            let listed: HashSet<&str> = entries.iter().filter_map(|e| e.path.as_deref()).collect();
+            let existing: HashSet<&str> = found.pages.iter().map(String::as_str).collect();
+            for e in entries {
+                if let Some(p) = &e.path
+                    && !existing.contains(p.as_str())
+                {
+                    diags.push(
+                        Diagnostic::error(format!("SUMMARY.md lists `{p}`, which does not exist"))
+                            .in_file(rel_display(&site.config, &src.join("SUMMARY.md")))
+                            .at(e.line as usize, 1)
+                            .with_source(text.clone())
+                            .help("create the file, fix the path, or make it a draft chapter with `[Title]()`"),
+                    );
+                }
+            }
+            found
+                .pages
+                .iter()
+                .filter(|p| listed.contains(p.as_str()) || url_for(p) == "index.html")
+                .cloned()
+                .collect()
+        }
+        None => found.pages,
+    };
+
+    // Read and render every page in parallel.
+    let config = &site.config;
+    let results: Vec<(Option<Page>, Vec<Diagnostic>)> = sources
+        .par_iter()
+        .map(|rel| parse_page(config, rel))
+        .collect();
+    for (page, page_diags) in results {
+        diags.extend(page_diags);
+        if let Some(page) = page {
+            site.pages.push(page);
+        }
+    }
+
+    // Drafts: left out, but remembered so a link to one says so.
+    let drafts: HashSet<String> = site
+        .pages
+        .iter()
+        .filter(|p| p.front.draft && !site.config.build.drafts)
+        .map(|p| p.source.clone())
+        .collect();
+    site.pages.retain(|p| !drafts.contains(&p.source));
+
+    // Two sources for one URL (README.md and index.md in one folder).
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut keep = Vec::with_capacity(site.pages.len());
+    for page in std::mem::take(&mut site.pages) {
+        if let Some(first) = seen.get(&page.url) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "`{}` and `{first}` would both be written to `{}`",
+                    page.source, page.url
+                ))
+                .in_file(src_display(&site.config, &page.source))
+                .help("keep one index page per folder (index.md, README.md or _index.md)"),
+            );
+            continue;
+        }
+        seen.insert(page.url.clone(), page.source.clone());
+        keep.push(page);
+    }
+    site.pages = keep;
+
+    match summary_entries {
+        Some((entries, _)) => build_summary_nav(&mut site, &entries),
+        None => build_folder_nav(&mut site),
+    }
+    for (i, page) in site.pages.iter_mut().enumerate() {
+        page.id = i;
+    }
+    site.by_url = site.pages.iter().map(|p| (p.url.clone(), p.id)).collect();
+    if site.has_summary
+        && !site.by_url.contains_key("index.html")
+        && let Some(first) = site.nav.order.first()
+    {
+        site.redirects
+            .insert("index.html".into(), site.pages[*first].url.clone());
+    }
+
+    collect_redirects(&mut site, &mut diags);
+    diags.extend(check_links(&site, &drafts));
+    (site, diags)
+}
+
+fn rel_display(config: &Config, path: &Path) -> String {
+    crate::diagnostic::display_path(path.strip_prefix(&config.root).unwrap_or(path))
+}
+
+/// How a page's path is shown in messages: relative to the site root (`content/a.md`).
+pub fn src_display(config: &Config, source: &str) -> String {
+    rel_display(config, &config.src_dir.join(source))
+}
+
+/// Reads a file as UTF-8, naming the first invalid byte's place when it is not.
+fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]);
+            let (line, col) = line_col(&prefix, prefix.len());
+            Err(Diagnostic::error(format!(
+                "not valid UTF-8 (byte 0x{:02x} at offset {valid})",
+                bytes[valid]
+            ))
+            .at(line, col)
+            .help("re-save the file with UTF-8 encoding (it may be Latin-1, Windows-1252 or GBK)"))
+        }
+    }
+}
+
+/// Reads and renders one page. Returns the page (if it could be read at all) and its problems.
+fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
+    let shown = src_display(config, rel);
+    let path = config.src_dir.join(rel);
+    let text = match read_text(&path) {
+        Ok(t) => t,
+        Err(d) => return (None, vec![d.in_file(&shown)]),
+    };
+    let source: Arc<str> = Arc::from(text.as_str());
+    let mut diags = Vec::new();
+    let place = |d: Diagnostic| d.in_file(&shown).with_source(source.clone());
+
+    let split = match front_matter::split(&text) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![place(d)]),
+    };
+    let front = match front_matter::parse(&split) {
+        Ok(fm) => fm,
+        Err(d) => {
+            diags.push(place(d));
+            FrontMatter::default()
+        }
+    };
+    let kind = front.kind.unwrap_or_default();
+    if front.severity.is_some() && kind != Kind::Troubleshooting {
+        let line = front_matter::key_line(&split, "severity").unwrap_or(1);
+        diags.push(place(
+            Diagnostic::error("front matter: `severity` is only for troubleshooting pages")
+                .at(line, 1)
+                .help("add `kind: troubleshooting`, or remove `severity`"),
+        ));
+    }
+    let lang = front
+        .lang
+        .clone()
+        .unwrap_or_else(|| config.book.language.clone());
+    let locale = Locale::from_tag(&lang);
+
+    let dir_of_file = path.parent().unwrap_or(&config.src_dir);
+    let (mapped, include_errors) =
+        include::expand_includes(split.body, split.body_line, dir_of_file);
+    diags.extend(include_errors.into_iter().map(place));
+    let mapped = markdown::expand_containers(mapped, |k| locale.alert_title(k));
+
+    let url = url_for(rel);
+    let page_dir = rel.rfind('/').map_or("", |i| &rel[..i]).to_string();
+    let mut links = Vec::new();
+    let prefix = root_prefix(&url);
+    let alert_title = |k: &str| locale.alert_title(k);
+    let step_label = |n: u32| locale.step_label(n);
+    let opts = RenderOptions {
+        alert_title: &alert_title,
+        step_label: (kind == Kind::Troubleshooting)
+            .then_some(&step_label as &dyn Fn(u32) -> String),
+        copy_label: locale.get("copy"),
+        anchor_label: locale.get("anchor_link"),
+    };
+    let rendered = markdown::render(
+        &mapped,
+        &opts,
+        Highlighter::global(),
+        &mut |dest, kind, line| {
+            let (target, href) = resolve_link(dest, kind, &page_dir, &prefix)?;
+            links.push(Link {
+                line,
+                dest: dest.to_string(),
+                target,
+            });
+            href
+        },
+    );
+
+    let stem = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = stem.split('.').next().unwrap_or(stem);
+    let title = front
+        .title
+        .clone()
+        .or_else(|| rendered.leading_h1.clone())
+        .unwrap_or_else(|| {
+            if is_index_name(stem) && !page_dir.is_empty() {
+                prettify(page_dir.rsplit('/').next().unwrap_or(&page_dir))
+            } else if is_index_name(stem) {
+                config.title().to_string()
+            } else {
+                prettify(stem)
+            }
+        });
+    let description = front.description.clone().or_else(|| {
+        let p = rendered.first_paragraph.trim();
+        (!p.is_empty()).then(|| truncate(p, 180))
+    });
+    let is_index = is_index_name(stem);
+    let page = Page {
+        id: 0,
+        source: rel.to_string(),
+        url,
+        dir: page_dir,
+        is_index,
+        generated: false,
+        title,
+        description,
+        kind,
+        lang,
+        locale,
+        h1_id: rendered
+            .leading_h1
+            .as_ref()
+            .and_then(|_| rendered.headings.first().map(|h| h.id.clone())),
+        html: rendered.html,
+        headings: rendered.headings,
+        sections: rendered.sections,
+        words: rendered.words,
+        links,
+        text: source,
+        front,
+    };
+    (Some(page), diags)
+}
+
+/// Classifies a link destination and computes its output href. `None`: not internal.
+fn resolve_link(
+    dest: &str,
+    kind: LinkKind,
+    page_dir: &str,
+    root_prefix: &str,
+) -> Option<(Target, Option<String>)> {
+    let dest = dest.trim();
+    if dest.is_empty() {
+        return None;
+    }
+    if let Some(anchor) = dest.strip_prefix('#') {
+        return Some((Target::Anchor(percent_decode(anchor)), None));
+    }
+    if dest.starts_with("//") || has_scheme(dest) {
+        return None;
+    }
+    let (path_part, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let path_part = path_part.split('?').next().unwrap_or("");
+    if path_part.is_empty() {
+        return None;
+    }
+    let decoded = percent_decode(path_part);
+    let joined = if let Some(abs) = decoded.strip_prefix('/') {
+        abs.to_string()
+    } else if page_dir.is_empty() {
+        decoded.clone()
+    } else {
+        format!("{page_dir}/{decoded}")
+    };
+    let normalized = normalize_path(&joined)?;
+    let anchor = fragment.filter(|f| !f.is_empty()).map(percent_decode);
+    let is_md = normalized.ends_with(".md") || normalized.ends_with(".markdown");
+    if is_md && kind == LinkKind::Link {
+        let url = url_for(&normalized);
+        let mut href = format!("{root_prefix}{}", encode_href(&url));
+        if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+            href.push('#');
+            href.push_str(f);
+        }
+        return Some((
+            Target::Page {
+                source: normalized,
+                anchor,
+            },
+            Some(href),
+        ));
+    }
+    let absolute_href = decoded.starts_with('/').then(|| {
+        format!("{root_prefix}{}", encode_href(&normalized))
+            + &fragment.map(|f| format!("#{f}")).unwrap_or_default()
+    });
+    if normalized.ends_with(".html") || decoded.ends_with('/') || normalized.is_empty() {
+        let url = if normalized.ends_with(".html") {
+            normalized
+        } else if normalized.is_empty() {
+            "index.html".to_string()
+        } else {
+            format!("{normalized}/index.html")
+        };
+        return Some((Target::Output { url, anchor }, absolute_href));
+    }
+    Some((Target::Asset(normalized), absolute_href))
+}
+
+fn has_scheme(dest: &str) -> bool {
+    match dest.find(':') {
+        Some(i) => {
+            let scheme = &dest[..i];
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// Resolves `.` and `..`; `None` when the path climbs out of the content folder.
+fn normalize_path(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Encodes the characters of a path that would break an `href` (spaces, `#`, `?`, `%`).
+pub fn encode_href(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            '%' => out.push_str("%25"),
+            '"' => out.push_str("%22"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `students-cant-hear-me` -> `Students cant hear me`.
+fn prettify(stem: &str) -> String {
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max_chars {
+        return text;
+    }
+    let cut: String = text.chars().take(max_chars).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => cut[..i].to_string(),
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
+}
+
+/// A section page for a folder the writer gave no index page.
+fn generated_section(config: &Config, dir: &str) -> Page {
+    let title = if dir.is_empty() {
+        config.title().to_string()
+    } else {
+        prettify(dir.rsplit('/').next().unwrap_or(dir))
+    };
+    let lang = config.book.language.clone();
+    Page {
+        id: 0,
+        source: format!("{dir}/"),
+        url: if dir.is_empty() {
+            "index.html".into()
+        } else {
+            format!("{dir}/index.html")
+        },
+        dir: dir.to_string(),
+        is_index: true,
+        generated: true,
+        front: FrontMatter::default(),
+        title,
+        description: if dir.is_empty() {
+            config.book.description.clone()
+        } else {
+            None
+        },
+        kind: Kind::Guide,
+        locale: Locale::from_tag(&lang),
+        lang,
+        html: String::new(),
+        headings: Vec::new(),
+        sections: Vec::new(),
+        h1_id: None,
+        words: 0,
+        links: Vec::new(),
+        text: Arc::from(""),
+    }
+}
+
+fn build_folder_nav(site: &mut Site) {
+    // Every folder holding a page needs a section page, up to the root.
+    let mut have: HashSet<String> = site
+        .pages
+        .iter()
+        .filter(|p| p.is_index)
+        .map(|p| p.dir.clone())
+        .collect();
+    let mut needed: Vec<String> = Vec::new();
+    for page in &site.pages {
+        let mut dir = if page.is_index {
+            nav::parent_dir(&page.dir).to_string()
+        } else {
+            page.dir.clone()
+        };
+        if page.is_index && page.dir.is_empty() {
+            continue;
+        }
+        loop {
+            if have.insert(dir.clone()) {
+                needed.push(dir.clone());
+            }
+            if dir.is_empty() {
+                break;
+            }
+            dir = nav::parent_dir(&dir).to_string();
+        }
+    }
+    if site.pages.is_empty() {
+        needed.push(String::new());
+    }
+    for dir in needed {
+        let page = generated_section(&site.config, &dir);
+        site.pages.push(page);
+    }
+    for (i, page) in site.pages.iter_mut().enumerate() {
+        page.id = i;
+    }
+    let entries: Vec<nav::FolderEntry> = site
+        .pages
+        .iter()
+        .map(|p| nav::FolderEntry {
+            page: p.id,
+            dir: p.dir.clone(),
+            is_index: p.is_index,
+            title: p.title.clone(),
+            weight: p.front.weight,
+            urgency: match (p.kind, p.front.severity) {
+                (Kind::Troubleshooting, Some(Urgency::Urgent)) => 0,
+                (Kind::Troubleshooting, Some(Urgency::High)) => 1,
+                (Kind::Troubleshooting, _) => 2,
+                _ => 3,
+            },
+        })
+        .collect();
+    site.nav = Nav::from_items(nav::from_folders(&entries));
+}
+
+fn build_summary_nav(site: &mut Site, entries: &[summary::Entry]) {
+    for (i, page) in site.pages.iter_mut().enumerate() {
+        page.id = i;
+    }
+    let by_source: HashMap<&str, usize> = site
+        .pages
+        .iter()
+        .map(|p| (p.source.as_str(), p.id))
+        .collect();
+    let mut items = summary::to_items(entries);
+    for (item, entry) in items.iter_mut().zip(entries) {
+        item.page = entry
+            .path
+            .as_deref()
+            .and_then(|p| by_source.get(p).copied());
+    }
+    site.nav = Nav::from_items(items);
+}
+
+/// Checks every internal link and anchor. Broken ones are errors, or warnings when
+/// `build.broken-links = "warn"`.
+fn check_links(site: &Site, drafts: &HashSet<String>) -> Vec<Diagnostic> {
+    let by_source: HashMap<&str, &Page> =
+        site.pages.iter().map(|p| (p.source.as_str(), p)).collect();
+    let assets: HashSet<&str> = site.assets.iter().map(String::as_str).collect();
+    let policy = site.config.build.broken_links;
+    let has_anchor = |page: &Page, anchor: &str| {
+        page.headings.iter().any(|h| h.id == anchor)
+            || page.html.contains(&format!("id=\"{anchor}\""))
+    };
+    let anchor_help = |page: &Page, anchor: &str| {
+        let mut ids: Vec<&str> = page.headings.iter().map(|h| h.id.as_str()).collect();
+        ids.sort_by_key(|id| edit_distance(id, anchor));
+        if ids.is_empty() {
+            "the page has no headings".to_string()
+        } else {
+            let list: Vec<String> = ids.iter().take(4).map(|i| format!("#{i}")).collect();
+            format!("headings there: {}", list.join(", "))
+        }
+    };
+    let check_page = |page: &Page| -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for link in &page.links {
+            let problem: Option<(String, String)> = match &link.target {
+                Target::Page { source, anchor } => match by_source.get(source.as_str()) {
+                    None if drafts.contains(source) => Some((
+                        format!("link to `{}`, which is a draft and is not built", link.dest),
+                        "remove `draft: true` from that page, or remove the link".into(),
+                    )),
+                    None => Some((
+                        format!("link to `{}`, which does not exist", link.dest),
+                        suggest_page(source, &by_source, &page.dir),
+                    )),
+                    Some(target) => match anchor {
+                        Some(a) if !has_anchor(target, a) => Some((
+                            format!("link to `{}`: `{}` has no heading `#{a}`", link.dest, target.source),
+                            anchor_help(target, a),
+                        )),
+                        _ => None,
+                    },
+                },
+                Target::Anchor(a) => (!has_anchor(page, a)).then(|| {
+                    (
+                        format!("link to `#{a}`, which is not a heading on this page"),
+                        anchor_help(page, a),
+                    )
+                }),
+                Target::Asset(path) => (!assets.contains(path.as_str())).then(|| {
+                    (
+                        format!("link to `{}`, which does not exist", link.dest),
+                        "put the file under the content folder, or fix the path (paths are relative to the page)".into(),
+                    )
+                }),
+                Target::Output { url, anchor } => match site.by_url.get(url) {
+                    None if assets.contains(url.as_str()) || site.redirects.contains_key(url) => None,
+                    None => Some((
+                        format!("link to `{}`, which is not a page of this site", link.dest),
+                        "link to the Markdown file instead (`page.md`): helpbook turns it into the right URL".into(),
+                    )),
+                    Some(id) => match anchor {
+                        Some(a) if !has_anchor(&site.pages[*id], a) => Some((
+                            format!("link to `{}`: no heading `#{a}` there", link.dest),
+                            anchor_help(&site.pages[*id], a),
+                        )),
+                        _ => None,
+                    },
+                },
+            };
+            if let Some((message, help)) = problem {
+                let mut d = Diagnostic::error(message)
+                    .in_file(src_display(&site.config, &page.source))
+                    .at(
+                        link.line as usize,
+                        column_of(&page.text, link.line, &link.dest),
+                    )
+                    .with_source(page.text.clone())
+                    .help(help);
+                if policy == LinkPolicy::Warn {
+                    d = d.downgrade();
+                }
+                out.push(d);
+            }
+        }
+        out
+    };
+    site.pages.par_iter().flat_map_iter(check_page).collect()
+}
+
+/// Column of `dest` on `line` (1 when it cannot be found, e.g. inside an include).
+fn column_of(text: &str, line: u32, dest: &str) -> usize {
+    text.lines()
+        .nth(line.saturating_sub(1) as usize)
+        .and_then(|l| l.find(dest).map(|i| l[..i].chars().count() + 1))
+        .unwrap_or(1)
+}
+
+fn suggest_page(missing: &str, by_source: &HashMap<&str, &Page>, from_dir: &str) -> String {
+    let name = missing.rsplit('/').next().unwrap_or(missing);
+    let best = by_source
+        .keys()
+        .filter(|s| !s.ends_with('/'))
+        .min_by_key(|s| {
+            let other = s.rsplit('/').next().unwrap_or(s);
+            (edit_distance(other, name), edit_distance(s, missing))
+        });
+    match best {
+        Some(best)
+            if edit_distance(best.rsplit('/').next().unwrap_or(best), name) <= name.len() / 2 =>
+        {
+            format!("did you mean `{}`?", relative_source(from_dir, best))
+        }
+        _ => "check the path: links are relative to the page's folder".into(),
+    }
+}
+
+/// The relative path from a folder to a source file, as a writer would type it.
+fn relative_source(from_dir: &str, to: &str) -> String {
+    let from: Vec<&str> = from_dir.split('/').filter(|s| !s.is_empty()).collect();
+    let to_parts: Vec<&str> = to.split('/').collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = "../".repeat(from.len() - common);
+    out.push_str(&to_parts[common..].join("/"));
+    out
+}
+
+/// Levenshtein distance over characters (small inputs: names and anchors).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn collect_redirects(site: &mut Site, diags: &mut Vec<Diagnostic>) {
+    for page in &site.pages {
+        for alias in &page.front.aliases {
+            let from = alias.trim_start_matches('/');
+            let from = if from.ends_with('/') || from.is_empty() {
+                format!("{from}index.html")
+            } else {
+                from.to_string()
+            };
+            if site.by_url.contains_key(&from) {
+                diags.push(
+                    Diagnostic::error(format!("alias `{alias}` is the URL of an existing page"))
+                        .in_file(src_display(&site.config, &page.source))
+                        .help("remove the alias or move the other page"),
+                );
+                continue;
+            }
+            site.redirects.insert(from, page.url.clone());
+        }
+    }
+    for (from, to) in site.config.html.redirect.clone() {
+        let from = from.trim_start_matches('/').to_string();
+        // mdBook redirect targets are relative to the old page; keep them as written.
+        site.redirects.insert(from, to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_follow_mdbook() {
+        assert_eq!(url_for("a/b.md"), "a/b.html");
+        assert_eq!(url_for("a/README.md"), "a/index.html");
+        assert_eq!(url_for("a/_index.md"), "a/index.html");
+        assert_eq!(url_for("index.md"), "index.html");
+        assert_eq!(root_prefix("a/b/c.html"), "../../");
+        assert_eq!(root_prefix("index.html"), "");
+    }
+
+    #[test]
+    fn links_resolve_relative_to_the_page() {
+        let (t, href) =
+            resolve_link("../api/rooms.md#create", LinkKind::Link, "guides", "../").unwrap();
+        assert_eq!(
+            t,
+            Target::Page {
+                source: "api/rooms.md".into(),
+                anchor: Some("create".into())
+            }
+        );
+        assert_eq!(href.as_deref(), Some("../api/rooms.html#create"));
+        assert!(resolve_link("https://example.com/a.md", LinkKind::Link, "", "").is_none());
+        assert!(resolve_link("mailto:a@b.c", LinkKind::Link, "", "").is_none());
+        let (t, _) = resolve_link("img/x%20y.png", LinkKind::Image, "a", "../").unwrap();
+        assert_eq!(t, Target::Asset("a/img/x y.png".into()));
+        let (t, _) = resolve_link("other.html#x", LinkKind::Link, "", "").unwrap();
+        assert_eq!(
+            t,
+            Target::Output {
+                url: "other.html".into(),
+                anchor: Some("x".into())
+            }
+        );
+    }
+
+    #[test]
+    fn suggestions_and_distances() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(relative_source("a/b", "a/c/d.md"), "../c/d.md");
+        assert_eq!(prettify("students-cant-hear-me"), "Students cant hear me");
+        assert_eq!(truncate("one two three", 7), "one two…");
+        assert_eq!(truncate("alpha beta gamma", 12), "alpha beta…");
+    }
+}

@@ -1,0 +1,154 @@
+//! Interface strings in English and Simplified Chinese.
+//!
+//! The theme reads them as `t.<key>`; the Markdown stage uses the alert titles and step labels.
+//! A page's `lang` picks the table, falling back to `book.language`, then English.
+
+use std::collections::BTreeMap;
+
+/// Which string table a language tag uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    /// English (the fallback).
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Locale {
+    /// `zh`, `zh-CN`, `zh-Hans`, `zh_cn` -> Chinese; anything else -> English.
+    pub fn from_tag(tag: &str) -> Locale {
+        let tag = tag.trim().to_ascii_lowercase();
+        if tag == "zh" || tag.starts_with("zh-") || tag.starts_with("zh_") {
+            Locale::Zh
+        } else {
+            Locale::En
+        }
+    }
+
+    /// The HTML `lang` attribute value.
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Zh => "zh-CN",
+        }
+    }
+
+    /// The whole table, for templates.
+    pub fn strings(self) -> BTreeMap<&'static str, &'static str> {
+        STRINGS
+            .iter()
+            .map(|(k, en, zh)| (*k, if self == Locale::Zh { *zh } else { *en }))
+            .collect()
+    }
+
+    /// One string by key (the key itself when missing, which a test guards against).
+    pub fn get(self, key: &str) -> &'static str {
+        STRINGS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, en, zh)| if self == Locale::Zh { *zh } else { *en })
+            .unwrap_or("")
+    }
+
+    /// Title of an alert or container of `kind` (`note`, `tip`, `important`, `warning`, `caution`).
+    pub fn alert_title(self, kind: &str) -> String {
+        self.get(&format!("alert_{kind}")).to_string()
+    }
+
+    /// "Step 3" / "第 3 步".
+    pub fn step_label(self, n: u32) -> String {
+        match self {
+            Locale::En => format!("Step {n}"),
+            Locale::Zh => format!("第 {n} 步"),
+        }
+    }
+}
+
+/// (key, English, Simplified Chinese).
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("alert_note", "Note", "注意"),
+    ("alert_tip", "Tip", "提示"),
+    ("alert_important", "Important", "重要"),
+    ("alert_warning", "Warning", "警告"),
+    ("alert_caution", "Caution", "小心"),
+    ("skip_to_content", "Skip to content", "跳到正文"),
+    ("menu", "Menu", "菜单"),
+    ("navigation", "Site navigation", "站点导航"),
+    ("breadcrumbs", "Breadcrumbs", "当前位置"),
+    ("home", "Home", "首页"),
+    ("on_this_page", "On this page", "本页内容"),
+    ("previous", "Previous", "上一页"),
+    ("next", "Next", "下一页"),
+    ("copy", "Copy", "复制"),
+    ("copied", "Copied", "已复制"),
+    ("copy_code", "Copy code to clipboard", "复制代码"),
+    ("anchor_link", "Link to this section", "本节链接"),
+    (
+        "theme_toggle",
+        "Switch between light and dark",
+        "切换浅色/深色模式",
+    ),
+    ("theme_light", "Light", "浅色"),
+    ("theme_dark", "Dark", "深色"),
+    ("search", "Search", "搜索"),
+    (
+        "search_placeholder",
+        "Describe your problem…",
+        "描述你遇到的问题…",
+    ),
+    ("updated", "Updated", "更新于"),
+    ("reading_time", "min read", "分钟阅读"),
+    ("severity", "Severity", "紧急程度"),
+    ("severity_urgent", "Urgent", "紧急"),
+    ("severity_high", "High", "高"),
+    ("severity_normal", "Normal", "一般"),
+    ("symptoms", "You may see", "常见症状"),
+    ("kind_guide", "Guide", "指南"),
+    ("kind_troubleshooting", "Troubleshooting", "故障排查"),
+    ("kind_reference", "Reference", "参考"),
+    ("kind_playbook", "Playbook", "操作手册"),
+    ("kind_faq", "FAQ", "常见问题"),
+    ("in_this_section", "In this section", "本节内容"),
+    ("edit_page", "Edit this page", "编辑本页"),
+    ("repository", "Source repository", "源代码仓库"),
+    ("not_found_title", "Page not found", "找不到页面"),
+    (
+        "not_found_text",
+        "The page you asked for does not exist. It may have moved: try the home page or search.",
+        "你要找的页面不存在，可能已经移动。请回到首页或使用搜索。",
+    ),
+    ("back_home", "Back to the home page", "返回首页"),
+    ("redirecting", "Redirecting to", "正在跳转到"),
+    ("tags", "Tags", "标签"),
+    ("audience", "For", "适用对象"),
+    ("audience_teacher", "Teachers", "老师"),
+    ("audience_student", "Students", "学生"),
+    ("audience_developer", "Developers", "开发者"),
+    ("audience_admin", "Administrators", "管理员"),
+    ("audience_support", "Support staff", "客服人员"),
+    ("audience_everyone", "Everyone", "所有人"),
+    ("draft", "Draft", "草稿"),
+    ("questions", "Questions", "问题列表"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_pick_the_table() {
+        assert_eq!(Locale::from_tag("zh-CN"), Locale::Zh);
+        assert_eq!(Locale::from_tag("zh_Hans"), Locale::Zh);
+        assert_eq!(Locale::from_tag("en-GB"), Locale::En);
+        assert_eq!(Locale::from_tag("fr"), Locale::En);
+    }
+
+    #[test]
+    fn every_string_has_both_languages() {
+        for (key, en, zh) in STRINGS {
+            assert!(!en.is_empty() && !zh.is_empty(), "{key}");
+        }
+        assert_eq!(Locale::Zh.alert_title("tip"), "提示");
+        assert_eq!(Locale::En.step_label(2), "Step 2");
+    }
+}

@@ -1,0 +1,662 @@
+//! Render: the [`Site`] model -> files in the output folder.
+//!
+//! Every page is rendered through the theme's templates in parallel and written once. The
+//! sidebar of a page shows the top level plus the branch the page sits on, never the whole tree,
+//! so output size and time grow linearly with the number of pages. Also written: `404.html`,
+//! `sitemap.xml`, redirect pages for `aliases` and mdBook redirects, assets, and the theme's
+//! static files under `_helpbook/`.
+
+mod theme;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+pub use theme::Theme;
+
+use crate::content::{Kind, NavKind, Page, Site, encode_href, root_prefix};
+use crate::diagnostic::{Diagnostic, display_path};
+use crate::i18n::Locale;
+use crate::markdown::{highlight_css, push_escaped};
+
+/// Where the theme's static files are published, under the output folder.
+pub const STATIC_DIR: &str = "_helpbook";
+
+/// What was written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Written {
+    /// HTML pages (not counting redirects and 404).
+    pub pages: usize,
+    /// Redirect pages.
+    pub redirects: usize,
+    /// Assets copied.
+    pub assets: usize,
+}
+
+#[derive(Serialize)]
+struct SiteCtx<'a> {
+    title: &'a str,
+    description: Option<&'a str>,
+    language: &'a str,
+    repository_url: Option<&'a str>,
+    has_summary: bool,
+}
+
+#[derive(Serialize)]
+struct PageCtx<'a> {
+    title: &'a str,
+    description: Option<&'a str>,
+    kind: &'static str,
+    audience: Option<&'static str>,
+    severity: Option<&'static str>,
+    symptoms: &'a [String],
+    tags: &'a [String],
+    updated: Option<String>,
+    url: &'a str,
+    source: &'a str,
+    lang: &'a str,
+    html_lang: &'static str,
+    content: &'a str,
+    toc: Vec<TocEntry<'a>>,
+    h1_id: Option<&'a str>,
+    is_index: bool,
+    is_home: bool,
+    draft: bool,
+    edit_url: Option<String>,
+    reading_minutes: usize,
+}
+
+#[derive(Serialize)]
+struct TocEntry<'a> {
+    level: u8,
+    id: &'a str,
+    text: &'a str,
+    step: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct LinkCtx<'a> {
+    title: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct ChildCtx<'a> {
+    title: &'a str,
+    url: String,
+    description: Option<&'a str>,
+    kind: &'static str,
+    severity: Option<&'static str>,
+    is_section: bool,
+}
+
+fn audience_name(a: crate::content::Audience) -> &'static str {
+    use crate::content::Audience::*;
+    match a {
+        Teacher => "teacher",
+        Student => "student",
+        Developer => "developer",
+        Admin => "admin",
+        Support => "support",
+        Everyone => "everyone",
+    }
+}
+
+/// Renders and writes the whole site. Errors are template problems and I/O failures.
+pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>> {
+    let out = &site.config.out_dir;
+    prepare_out_dir(site)?;
+
+    // Create every folder first, then write files in parallel without races.
+    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    dirs.insert(out.join(STATIC_DIR));
+    let parent_of = |rel: &str| -> Option<PathBuf> { Path::new(rel).parent().map(|p| out.join(p)) };
+    for p in &site.pages {
+        dirs.extend(parent_of(&p.url));
+    }
+    for rel in site.assets.iter().chain(site.redirects.keys()) {
+        dirs.extend(parent_of(rel));
+    }
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).map_err(|e| vec![io_error(dir, &e)])?;
+    }
+
+    let shared = Shared::new(site);
+    let page_errors: Vec<Diagnostic> = site
+        .pages
+        .par_iter()
+        .filter_map(|page| {
+            let html = match render_page(site, theme, &shared, page) {
+                Ok(h) => h,
+                Err(d) => return Some(d),
+            };
+            let path = out.join(&page.url);
+            std::fs::write(&path, html)
+                .err()
+                .map(|e| io_error(&path, &e))
+        })
+        .collect();
+    if !page_errors.is_empty() {
+        return Err(page_errors);
+    }
+
+    let mut errors = Vec::new();
+    let asset_errors: Vec<Diagnostic> = site
+        .assets
+        .par_iter()
+        .filter_map(|rel| {
+            let to = out.join(rel);
+            copy_file(&site.config.src_dir.join(rel), &to)
+                .err()
+                .map(|e| io_error(&to, &e))
+        })
+        .collect();
+    errors.extend(asset_errors);
+
+    let write = |rel: &str, bytes: &[u8], errors: &mut Vec<Diagnostic>| {
+        if let Err(d) = write_file(out, rel, bytes) {
+            errors.push(d);
+        }
+    };
+    for (name, bytes) in &theme.files {
+        write(&format!("{STATIC_DIR}/{name}"), bytes, &mut errors);
+    }
+    write(
+        &format!("{STATIC_DIR}/highlight.css"),
+        highlight_css().as_bytes(),
+        &mut errors,
+    );
+    for extra in site
+        .config
+        .html
+        .additional_css
+        .iter()
+        .chain(&site.config.html.additional_js)
+    {
+        match std::fs::read(site.config.root.join(extra)) {
+            Ok(bytes) => write(&display_path(extra), &bytes, &mut errors),
+            Err(e) => errors.push(
+                Diagnostic::error(format!("cannot read `{}`: {e}", display_path(extra)))
+                    .in_file("book.toml")
+                    .help("output.html.additional-css/js paths are relative to the folder of book.toml"),
+            ),
+        }
+    }
+
+    match render_404(site, theme, &shared) {
+        Ok(html) => write("404.html", html.as_bytes(), &mut errors),
+        Err(d) => errors.push(d),
+    }
+    write("sitemap.xml", sitemap(site).as_bytes(), &mut errors);
+
+    let mut redirects = 0;
+    for (from, to) in &site.redirects {
+        let target = if to.contains("://") || to.starts_with('/') {
+            to.clone()
+        } else if site.by_url.contains_key(to) {
+            // A page URL: relative to the root.
+            format!("{}{}", root_prefix(from), encode_href(to))
+        } else {
+            to.clone()
+        };
+        let mut ctx = Context::new();
+        ctx.insert("target", &target);
+        ctx.insert(
+            "t",
+            &shared.strings(Locale::from_tag(&site.config.book.language)),
+        );
+        match theme.tera.render("redirect.html", &ctx) {
+            Ok(html) => {
+                write(from, html.as_bytes(), &mut errors);
+                redirects += 1;
+            }
+            Err(e) => errors.push(template_error("redirect.html", &e)),
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(Written {
+            pages: site.pages.len(),
+            redirects,
+            assets: site.assets.len(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Empties the output folder, refusing folders whose deletion would lose the writer's work.
+fn prepare_out_dir(site: &Site) -> Result<(), Vec<Diagnostic>> {
+    let out = &site.config.out_dir;
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let out_c = canon(out);
+    let root_c = canon(&site.config.root);
+    let src_c = canon(&site.config.src_dir);
+    if out_c == root_c || src_c.starts_with(&out_c) || out_c.starts_with(&src_c) {
+        return Err(vec![
+            Diagnostic::error(format!(
+                "refusing to use `{}` as the output folder: it holds the site's sources",
+                display_path(out)
+            ))
+            .in_file("book.toml")
+            .help("set build-dir under [build] to a folder of its own, such as \"public\""),
+        ]);
+    }
+    if out.exists() {
+        // Remove the contents, not the folder: a server may be serving it.
+        let entries = std::fs::read_dir(out).map_err(|e| vec![io_error(out, &e)])?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            result.map_err(|e| vec![io_error(&path, &e)])?;
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| vec![io_error(out, &e)])
+}
+
+fn write_file(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let path = out.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
+    }
+    std::fs::write(&path, bytes).map_err(|e| io_error(&path, &e))
+}
+
+fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    // A hard link is instant and costs no space; fall back to copying across file systems.
+    let _ = std::fs::remove_file(to);
+    std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot write: {e}")).in_file(path)
+}
+
+fn template_error(name: &str, e: &tera::Error) -> Diagnostic {
+    Diagnostic::error(format!("template {name}: {}", theme::error_chain(e))).help(
+        "check the theme's template (theme/templates/) against the context documented in README.md",
+    )
+}
+
+/// Data computed once per build and shared by every page.
+struct Shared {
+    strings_en: std::collections::BTreeMap<&'static str, &'static str>,
+    strings_zh: std::collections::BTreeMap<&'static str, &'static str>,
+    order_index: std::collections::HashMap<usize, usize>,
+    extra_css: Vec<String>,
+    extra_js: Vec<String>,
+}
+
+impl Shared {
+    fn new(site: &Site) -> Shared {
+        Shared {
+            strings_en: Locale::En.strings(),
+            strings_zh: Locale::Zh.strings(),
+            order_index: site.nav.order_index(),
+            extra_css: site
+                .config
+                .html
+                .additional_css
+                .iter()
+                .map(|p| display_path(p))
+                .collect(),
+            extra_js: site
+                .config
+                .html
+                .additional_js
+                .iter()
+                .map(|p| display_path(p))
+                .collect(),
+        }
+    }
+
+    fn strings(&self, locale: Locale) -> &std::collections::BTreeMap<&'static str, &'static str> {
+        match locale {
+            Locale::En => &self.strings_en,
+            Locale::Zh => &self.strings_zh,
+        }
+    }
+}
+
+fn site_ctx(site: &Site) -> SiteCtx<'_> {
+    SiteCtx {
+        title: site.config.title(),
+        description: site.config.book.description.as_deref(),
+        language: &site.config.book.language,
+        repository_url: site.config.html.git_repository_url.as_deref(),
+        has_summary: site.has_summary,
+    }
+}
+
+fn template_for(page: &Page) -> &'static str {
+    if page.is_index {
+        return "section.html";
+    }
+    match page.kind {
+        Kind::Guide => "page.html",
+        Kind::Troubleshooting => "troubleshooting.html",
+        Kind::Reference => "reference.html",
+        Kind::Playbook => "playbook.html",
+        Kind::Faq => "faq.html",
+    }
+}
+
+fn render_page<'a>(
+    site: &'a Site,
+    theme: &Theme,
+    shared: &Shared,
+    page: &Page,
+) -> Result<String, Diagnostic> {
+    let prefix = root_prefix(&page.url);
+    let link = |p: &'a Page| link_to(p, &prefix);
+    let nav = &site.nav;
+    let item = nav.page_item.get(&page.id).copied();
+
+    let (prev, next) = match shared.order_index.get(&page.id) {
+        Some(&pos) => (
+            pos.checked_sub(1).map(|i| &site.pages[nav.order[i]]),
+            nav.order.get(pos + 1).map(|i| &site.pages[*i]),
+        ),
+        None => (
+            None,
+            nav.order
+                .first()
+                .map(|i| &site.pages[*i])
+                .filter(|_| page.url == "index.html"),
+        ),
+    };
+
+    let mut breadcrumbs = Vec::new();
+    if let Some(item) = item {
+        for i in nav.ancestry(item) {
+            if i == item {
+                continue;
+            }
+            if let Some(p) = nav.items[i].page {
+                breadcrumbs.push(link(&site.pages[p]));
+            }
+        }
+    }
+
+    let child_items: Vec<usize> = match item {
+        Some(i) if page.is_index => nav.items[i].children.clone(),
+        None if page.url == "index.html" => nav.roots.clone(),
+        _ => Vec::new(),
+    };
+    let children: Vec<ChildCtx<'_>> = child_items
+        .iter()
+        .filter_map(|i| nav.items[*i].page)
+        .map(|p| {
+            let p = &site.pages[p];
+            ChildCtx {
+                title: &p.title,
+                url: format!("{prefix}{}", encode_href(&p.url)),
+                description: p.description.as_deref(),
+                kind: p.kind.as_str(),
+                severity: p.front.severity.map(|s| s.as_str()),
+                is_section: p.is_index,
+            }
+        })
+        .collect();
+
+    let edit_url = match (&site.config.html.edit_url_template, page.generated) {
+        (Some(t), false) => {
+            let path = crate::content::src_display(&site.config, &page.source);
+            Some(t.replace("{path}", &path))
+        }
+        _ => None,
+    };
+    let ctx_page = PageCtx {
+        title: &page.title,
+        description: page.description.as_deref(),
+        kind: page.kind.as_str(),
+        audience: page.front.audience.map(audience_name),
+        severity: page.front.severity.map(|s| s.as_str()),
+        symptoms: &page.front.symptoms,
+        tags: &page.front.tags,
+        updated: page.front.updated.map(String::from),
+        url: &page.url,
+        source: &page.source,
+        lang: &page.lang,
+        html_lang: page.locale.html_lang(),
+        content: &page.html,
+        toc: page
+            .headings
+            .iter()
+            .filter(|h| h.level == 2 || h.level == 3)
+            .map(|h| TocEntry {
+                level: h.level,
+                id: &h.id,
+                text: &h.text,
+                step: h.step,
+            })
+            .collect(),
+        h1_id: page.h1_id.as_deref(),
+        is_index: page.is_index,
+        is_home: page.url == "index.html",
+        draft: page.front.draft,
+        edit_url,
+        reading_minutes: page.words.div_ceil(200).max(1),
+    };
+
+    let mut ctx = Context::new();
+    ctx.insert("site", &site_ctx(site));
+    ctx.insert("page", &ctx_page);
+    ctx.insert("root", &prefix);
+    ctx.insert("static", &format!("{prefix}{STATIC_DIR}/"));
+    ctx.insert("sidebar", &sidebar(site, page, &prefix));
+    ctx.insert("breadcrumbs", &breadcrumbs);
+    ctx.insert("prev", &prev.map(link));
+    ctx.insert("next", &next.map(link));
+    ctx.insert("children", &children);
+    ctx.insert("t", shared.strings(page.locale));
+    ctx.insert(
+        "extra_css",
+        &shared
+            .extra_css
+            .iter()
+            .map(|c| format!("{prefix}{c}"))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "extra_js",
+        &shared
+            .extra_js
+            .iter()
+            .map(|c| format!("{prefix}{c}"))
+            .collect::<Vec<_>>(),
+    );
+    let name = template_for(page);
+    theme.tera.render(name, &ctx).map_err(|e| {
+        template_error(name, &e).in_file(crate::content::src_display(&site.config, &page.source))
+    })
+}
+
+fn link_to<'a>(page: &'a Page, prefix: &str) -> LinkCtx<'a> {
+    LinkCtx {
+        title: &page.title,
+        url: format!("{prefix}{}", encode_href(&page.url)),
+    }
+}
+
+/// The 404 page: links are rooted at the site's base path, since it is served at any depth.
+fn render_404(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Diagnostic> {
+    let base = site
+        .config
+        .build
+        .base_url
+        .as_deref()
+        .and_then(|u| u.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .unwrap_or_else(|| "/".to_string());
+    let base = if base.ends_with('/') {
+        base
+    } else {
+        format!("{base}/")
+    };
+    let locale = Locale::from_tag(&site.config.book.language);
+    let mut ctx = Context::new();
+    ctx.insert("site", &site_ctx(site));
+    ctx.insert("root", &base);
+    ctx.insert("static", &format!("{base}{STATIC_DIR}/"));
+    ctx.insert("html_lang", locale.html_lang());
+    ctx.insert("t", shared.strings(locale));
+    let mut home = Page::clone(site.home().unwrap_or(&site.pages[0]));
+    home.url = "404.html".into();
+    ctx.insert("sidebar", &sidebar(site, &home, &base));
+    ctx.insert(
+        "extra_css",
+        &shared
+            .extra_css
+            .iter()
+            .map(|c| format!("{base}{c}"))
+            .collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "extra_js",
+        &shared
+            .extra_js
+            .iter()
+            .map(|c| format!("{base}{c}"))
+            .collect::<Vec<_>>(),
+    );
+    theme
+        .tera
+        .render("404.html", &ctx)
+        .map_err(|e| template_error("404.html", &e))
+}
+
+/// The sidebar of one page: top-level entries, and the children of every entry on the way from
+/// the top to the page (so the page's siblings and its own children show).
+fn sidebar(site: &Site, page: &Page, prefix: &str) -> String {
+    let nav = &site.nav;
+    let open: Vec<usize> = nav
+        .page_item
+        .get(&page.id)
+        .map(|i| nav.ancestry(*i))
+        .unwrap_or_default();
+    let mut html = String::with_capacity(4096);
+    html.push_str("<ul class=\"nav-tree\">");
+    for &root in &nav.roots {
+        sidebar_item(site, root, &open, page.id, prefix, &mut html);
+    }
+    html.push_str("</ul>");
+    html
+}
+
+fn sidebar_item(
+    site: &Site,
+    i: usize,
+    open: &[usize],
+    current: usize,
+    prefix: &str,
+    html: &mut String,
+) {
+    let item = &site.nav.items[i];
+    match item.kind {
+        NavKind::Separator => {
+            html.push_str("<li class=\"nav-separator\" role=\"separator\"></li>");
+            return;
+        }
+        NavKind::Part => {
+            html.push_str("<li class=\"nav-part\">");
+            push_escaped(html, &item.title);
+            html.push_str("</li>");
+            return;
+        }
+        NavKind::Chapter => {}
+    }
+    let is_open = open.contains(&i);
+    let has_children = !item.children.is_empty();
+    let _ = write!(
+        html,
+        "<li class=\"nav-item{}{}\">",
+        if has_children { " has-children" } else { "" },
+        if is_open && has_children { " open" } else { "" }
+    );
+    let number = item
+        .number
+        .as_deref()
+        .map(|n| format!("<span class=\"nav-number\">{n}</span> "));
+    match item.page {
+        Some(p) => {
+            let target = &site.pages[p];
+            html.push_str("<a href=\"");
+            push_escaped(html, prefix);
+            push_escaped(html, &encode_href(&target.url));
+            html.push('"');
+            if p == current {
+                html.push_str(" aria-current=\"page\"");
+            }
+            html.push('>');
+            if let Some(n) = &number {
+                html.push_str(n);
+            }
+            push_escaped(html, &item.title);
+            if let Some(s) = target.front.severity
+                && target.kind == Kind::Troubleshooting
+                && s.as_str() == "urgent"
+            {
+                html.push_str(" <span class=\"badge badge-urgent\" aria-hidden=\"true\">!</span>");
+            }
+            html.push_str("</a>");
+        }
+        None => {
+            html.push_str("<span class=\"nav-draft\">");
+            if let Some(n) = &number {
+                html.push_str(n);
+            }
+            push_escaped(html, &item.title);
+            html.push_str("</span>");
+        }
+    }
+    if has_children && is_open {
+        html.push_str("<ul>");
+        for &child in &item.children {
+            sidebar_item(site, child, open, current, prefix, html);
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str("</li>");
+}
+
+/// `sitemap.xml`: absolute URLs when `build.base-url` is set, root-relative paths otherwise.
+fn sitemap(site: &Site) -> String {
+    let base = site
+        .config
+        .build
+        .base_url
+        .as_deref()
+        .map(|b| {
+            if b.ends_with('/') {
+                b.to_string()
+            } else {
+                format!("{b}/")
+            }
+        })
+        .unwrap_or_else(|| "/".to_string());
+    let mut xml = String::with_capacity(site.pages.len() * 96 + 128);
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut pages: Vec<&Page> = site.pages.iter().filter(|p| !p.front.draft).collect();
+    pages.sort_by(|a, b| a.url.cmp(&b.url));
+    for page in pages {
+        xml.push_str("  <url><loc>");
+        push_escaped(&mut xml, &base);
+        push_escaped(&mut xml, &encode_href(&page.url));
+        xml.push_str("</loc>");
+        if let Some(d) = page.front.updated {
+            let _ = write!(xml, "<lastmod>{}</lastmod>", String::from(d));
+        }
+        xml.push_str("</url>\n");
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
