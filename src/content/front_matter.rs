@@ -103,7 +103,8 @@ impl Date {
         let year: u16 = s[0..4].parse().ok()?;
         let month: u8 = s[5..7].parse().ok()?;
         let day: u8 = s[8..10].parse().ok()?;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -190,8 +191,7 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, Diagnostic> {
     }
     let yaml_start = first.len();
     let mut offset = yaml_start;
-    let mut line = 2u32;
-    for l in text[yaml_start..].split_inclusive('\n') {
+    for (line, l) in (2u32..).zip(text[yaml_start..].split_inclusive('\n')) {
         let t = l.trim_end();
         if t == "---" || t == "..." {
             return Ok(Split {
@@ -202,7 +202,6 @@ pub(crate) fn split(text: &str) -> Result<Split<'_>, Diagnostic> {
             });
         }
         offset += l.len();
-        line += 1;
     }
     Err(Diagnostic::error("front matter is not closed")
         .at(1, 1)

@@ -5,7 +5,8 @@
 //! and `{{#include file:name}}` (the lines between `ANCHOR: name` and `ANCHOR_END: name`; lines
 //! holding anchor markers are dropped). `{{#rustdoc_include}}` and `{{#playground}}` include the
 //! file the same way. Includes nest (paths are relative to the including file) up to a depth of
-//! ten; `\{{#include}}` stays literal. Included lines map to the line of the directive.
+//! ten; `\{{#include}}` stays literal. Included lines map to the line of the directive. A whole
+//! Markdown file is included without its front matter, so a snippet can be a `draft: true` page.
 
 use std::path::{Path, PathBuf};
 
@@ -122,6 +123,15 @@ fn include(arg: &str, dir: &Path) -> Result<(String, PathBuf), String> {
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("cannot include `{file}`: it is not valid UTF-8"))?;
     let file_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // A whole Markdown file is included without its front matter.
+    let text = match (
+        range,
+        file.ends_with(".md"),
+        super::front_matter::split(&text),
+    ) {
+        (None, true, Ok(split)) => split.body.to_string(),
+        _ => text,
+    };
     let lines: Vec<&str> = text.lines().collect();
     let selected: Vec<&str> = match range {
         None => lines

@@ -320,7 +320,12 @@ pub fn render(
                 title,
                 id,
             }) => {
-                let dest_url = match resolve(&dest_url, LinkKind::Link, line_at(range.start)) {
+                let resolved = if link_type == pulldown_cmark::LinkType::Email {
+                    None
+                } else {
+                    resolve(&dest_url, LinkKind::Link, line_at(range.start))
+                };
+                let dest_url = match resolved {
                     Some(new) => CowStr::from(new),
                     None => dest_url,
                 };

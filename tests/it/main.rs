@@ -1,0 +1,8 @@
+//! Integration tests: the library and the binary on fixture sites.
+
+mod build;
+mod cli;
+mod fixtures;
+mod invalid;
+mod markdown;
+mod support;
