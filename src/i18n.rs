@@ -129,6 +129,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("audience_everyone", "Everyone", "所有人"),
     ("draft", "Draft", "草稿"),
     ("questions", "Questions", "问题列表"),
+    ("more_pages", "… {n} more pages", "… 另外 {n} 页"),
 ];
 
 #[cfg(test)]

@@ -27,7 +27,13 @@ pub(crate) struct Entry {
 
 /// Parses `SUMMARY.md` into entries in reading order (parents before children).
 pub(crate) fn parse(text: &str) -> Vec<Entry> {
-    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() as u32 + 1;
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| match line_starts.binary_search(&offset) {
+        Ok(i) => i as u32 + 1,
+        Err(i) => i as u32,
+    };
     let mut entries: Vec<Entry> = Vec::new();
     // Stack of open list items (entry index, child counter).
     let mut stack: Vec<(Option<usize>, u32)> = Vec::new();

@@ -5,10 +5,15 @@
 //! extras from two-face (TOML, TypeScript, Dockerfile, …); it is loaded once per process.
 //! An unknown language renders as plain, escaped text.
 
+use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
+use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 use super::push_escaped;
@@ -67,19 +72,113 @@ impl Highlighter {
             push_escaped(out, code);
             return;
         };
-        let mut generator =
-            ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
+        let start = out.len();
+        let mut state = ParseState::new(syntax);
+        let mut scopes = ScopeStack::new();
+        let mut open_spans: isize = 0;
+        let syntax_key = syntax as *const SyntaxReference as usize;
         for line in LinesWithEndings::from(code) {
-            if generator
-                .parse_html_for_line_which_includes_newline(line)
-                .is_err()
-            {
+            let Some(ops) = self.parse_line_cached(syntax_key, &mut state, line) else {
                 // A grammar failure must not lose the code: show it plain.
+                out.truncate(start);
                 push_escaped(out, code);
                 return;
+            };
+            match line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut scopes) {
+                Ok((html, delta)) => {
+                    out.push_str(&html);
+                    open_spans += delta;
+                }
+                Err(_) => {
+                    out.truncate(start);
+                    push_escaped(out, code);
+                    return;
+                }
             }
         }
-        out.push_str(&generator.finalize());
+        for _ in 0..open_spans.max(0) {
+            out.push_str("</span>");
+        }
+    }
+
+    /// Parses one line, reusing an earlier result for the same line text in the same parser
+    /// state. Documentation repeats lines a lot (imports, headers, `curl -H "Authorization…"`),
+    /// and the regex work dominates a build, so this is where the time goes.
+    fn parse_line_cached(
+        &self,
+        syntax_key: usize,
+        state: &mut ParseState,
+        line: &str,
+    ) -> Option<Rc<[(usize, ScopeStackOp)]>> {
+        LINE_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let key = (syntax_key, line);
+            if let Some(entries) = cache.get(&key as &dyn CacheKey) {
+                for (before, ops, after) in entries {
+                    if before == state {
+                        *state = after.clone();
+                        return Some(ops.clone());
+                    }
+                }
+            }
+            let before = state.clone();
+            let ops: Rc<[(usize, ScopeStackOp)]> =
+                state.parse_line(line, &self.syntaxes).ok()?.into();
+            if cache.len() >= LINE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache
+                .entry((syntax_key, line.to_string()))
+                .or_default()
+                .push((before, ops.clone(), state.clone()));
+            Some(ops)
+        })
+    }
+}
+
+/// Lines remembered per thread before the cache is emptied (bounds memory on huge sites).
+const LINE_CACHE_LIMIT: usize = 200_000;
+
+type LineEntries = Vec<(ParseState, Rc<[(usize, ScopeStackOp)]>, ParseState)>;
+
+thread_local! {
+    static LINE_CACHE: RefCell<HashMap<(usize, String), LineEntries>> = RefCell::new(HashMap::new());
+}
+
+/// Lets the cache be probed with `(usize, &str)` without allocating a `String`.
+trait CacheKey {
+    fn key(&self) -> (usize, &str);
+}
+
+impl CacheKey for (usize, String) {
+    fn key(&self) -> (usize, &str) {
+        (self.0, &self.1)
+    }
+}
+
+impl CacheKey for (usize, &str) {
+    fn key(&self) -> (usize, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn CacheKey + 'a> for (usize, String) {
+    fn borrow(&self) -> &(dyn CacheKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn CacheKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn CacheKey + '_ {}
+
+impl Hash for dyn CacheKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
     }
 }
 

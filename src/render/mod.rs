@@ -534,8 +534,13 @@ fn render_404(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Dia
         .map_err(|e| template_error("404.html", &e))
 }
 
+/// Children shown around the current page in a long section; the rest are reached through the
+/// section page, which lists them all. Keeps every page's sidebar small on huge sites.
+const SIDEBAR_WINDOW: usize = 12;
+
 /// The sidebar of one page: top-level entries, and the children of every entry on the way from
-/// the top to the page (so the page's siblings and its own children show).
+/// the top to the page (so the page's siblings and its own children show). Links are relative
+/// to the page.
 fn sidebar(site: &Site, page: &Page, prefix: &str) -> String {
     let nav = &site.nav;
     let open: Vec<usize> = nav
@@ -543,24 +548,50 @@ fn sidebar(site: &Site, page: &Page, prefix: &str) -> String {
         .get(&page.id)
         .map(|i| nav.ancestry(*i))
         .unwrap_or_default();
+    let from_dir = page.url.rfind('/').map_or("", |i| &page.url[..=i]);
+    let ctx = SidebarCtx {
+        site,
+        open: &open,
+        current: page.id,
+        prefix,
+        from_dir,
+        more_label: page.locale.get("more_pages"),
+    };
     let mut html = String::with_capacity(4096);
     html.push_str("<ul class=\"nav-tree\">");
     for &root in &nav.roots {
-        sidebar_item(site, root, &open, page.id, prefix, &mut html);
+        sidebar_item(&ctx, root, &mut html);
     }
     html.push_str("</ul>");
     html
 }
 
-fn sidebar_item(
-    site: &Site,
-    i: usize,
-    open: &[usize],
+struct SidebarCtx<'a> {
+    site: &'a Site,
+    open: &'a [usize],
     current: usize,
-    prefix: &str,
-    html: &mut String,
-) {
-    let item = &site.nav.items[i];
+    prefix: &'a str,
+    from_dir: &'a str,
+    more_label: &'a str,
+}
+
+impl SidebarCtx<'_> {
+    /// `href` of a page from the current one: just the file name within the same folder.
+    fn href(&self, html: &mut String, url: &str) {
+        match url.strip_prefix(self.from_dir) {
+            Some(rest) if !self.from_dir.is_empty() || !url.contains('/') => {
+                push_escaped(html, &encode_href(rest));
+            }
+            _ => {
+                push_escaped(html, self.prefix);
+                push_escaped(html, &encode_href(url));
+            }
+        }
+    }
+}
+
+fn sidebar_item(ctx: &SidebarCtx<'_>, i: usize, html: &mut String) {
+    let item = &ctx.site.nav.items[i];
     match item.kind {
         NavKind::Separator => {
             html.push_str("<li class=\"nav-separator\" role=\"separator\"></li>");
@@ -574,26 +605,24 @@ fn sidebar_item(
         }
         NavKind::Chapter => {}
     }
-    let is_open = open.contains(&i);
+    let is_open = ctx.open.contains(&i);
     let has_children = !item.children.is_empty();
-    let _ = write!(
-        html,
-        "<li class=\"nav-item{}{}\">",
-        if has_children { " has-children" } else { "" },
-        if is_open && has_children { " open" } else { "" }
-    );
+    html.push_str(match (has_children, is_open) {
+        (true, true) => "<li class=\"has-children open\">",
+        (true, false) => "<li class=\"has-children\">",
+        _ => "<li>",
+    });
     let number = item
         .number
         .as_deref()
         .map(|n| format!("<span class=\"nav-number\">{n}</span> "));
     match item.page {
         Some(p) => {
-            let target = &site.pages[p];
+            let target = &ctx.site.pages[p];
             html.push_str("<a href=\"");
-            push_escaped(html, prefix);
-            push_escaped(html, &encode_href(&target.url));
+            ctx.href(html, &target.url);
             html.push('"');
-            if p == current {
+            if p == ctx.current {
                 html.push_str(" aria-current=\"page\"");
             }
             html.push('>');
@@ -601,11 +630,12 @@ fn sidebar_item(
                 html.push_str(n);
             }
             push_escaped(html, &item.title);
-            if let Some(s) = target.front.severity
-                && target.kind == Kind::Troubleshooting
-                && s.as_str() == "urgent"
+            if target.kind == Kind::Troubleshooting
+                && target.front.severity == Some(crate::content::Urgency::Urgent)
             {
-                html.push_str(" <span class=\"badge badge-urgent\" aria-hidden=\"true\">!</span>");
+                html.push_str(" <span class=\"badge badge-urgent\"><span aria-hidden=\"true\">!</span><span class=\"visually-hidden\">(");
+                push_escaped(html, target.locale.get("severity_urgent"));
+                html.push_str(")</span></span>");
             }
             html.push_str("</a>");
         }
@@ -620,9 +650,37 @@ fn sidebar_item(
     }
     if has_children && is_open {
         html.push_str("<ul>");
-        for &child in &item.children {
-            sidebar_item(site, child, open, current, prefix, html);
+        let children = &item.children;
+        let (from, to) = if children.len() <= 2 * SIDEBAR_WINDOW + 1 {
+            (0, children.len())
+        } else {
+            let at = children
+                .iter()
+                .position(|c| ctx.open.contains(c))
+                .unwrap_or(0);
+            let from = at.saturating_sub(SIDEBAR_WINDOW);
+            let to = (from + 2 * SIDEBAR_WINDOW + 1).min(children.len());
+            (to.saturating_sub(2 * SIDEBAR_WINDOW + 1), to)
+        };
+        let more = |html: &mut String, count: usize| {
+            if count == 0 {
+                return;
+            }
+            if let Some(section) = item.page {
+                html.push_str("<li class=\"nav-more\"><a href=\"");
+                ctx.href(html, &ctx.site.pages[section].url);
+                let _ = write!(
+                    html,
+                    "\">{}</a></li>",
+                    ctx.more_label.replace("{n}", &count.to_string())
+                );
+            }
+        };
+        more(html, from);
+        for &child in &children[from..to] {
+            sidebar_item(ctx, child, html);
         }
+        more(html, children.len() - to);
         html.push_str("</ul>");
     }
     html.push_str("</li>");
