@@ -380,6 +380,8 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         step_label: (kind == Kind::Troubleshooting)
             .then_some(&step_label as &dyn Fn(u32) -> String),
         copy_label: locale.get("copy"),
+        copied_label: locale.get("copied"),
+        table_label: locale.get("table"),
         anchor_label: locale.get("anchor_link"),
     };
     let rendered = markdown::render(

@@ -70,8 +70,12 @@ pub struct RenderOptions<'a> {
     pub alert_title: &'a dyn Fn(&str) -> String,
     /// "Step N" label; numbering is on when this is set.
     pub step_label: Option<&'a dyn Fn(u32) -> String>,
-    /// Accessible label of the copy button.
+    /// Text of the copy button.
     pub copy_label: &'a str,
+    /// What the copy button says once it copied.
+    pub copied_label: &'a str,
+    /// Accessible name of a scrollable table.
+    pub table_label: &'a str,
     /// Accessible label of the heading self-links.
     pub anchor_label: &'a str,
 }
@@ -84,9 +88,20 @@ fn is_step_heading(text: &str, classes: &[CowStr<'_>]) -> bool {
     if classes.iter().any(|c| c.as_ref() == "no-step") {
         return false;
     }
+    // Already numbered by the writer ("1. Check the cable", "Step 2: …", "第 3 步"): no pill.
+    let digits = text
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    if digits > 0 && text.trim_start()[digits..].starts_with(['.', ')', '、']) {
+        return false;
+    }
     let t = text.trim().to_lowercase();
     const NOT_STEPS: &[&str] = &[
         "quick fix",
+        "step ",
+        "第",
         "before you start",
         "before you begin",
         "still not working",
@@ -172,8 +187,10 @@ pub fn render(
                     html.push('>');
                     highlighter.highlight_into(&mut html, &text, &lang);
                     html.push_str(
-                        "</code></pre><button class=\"copy-code\" type=\"button\" hidden>",
+                        "</code></pre><button class=\"copy-code\" type=\"button\" data-copied=\"",
                     );
+                    push_escaped(&mut html, opts.copied_label);
+                    html.push_str("\" hidden>");
                     push_escaped(&mut html, opts.copy_label);
                     html.push_str("</button></div>\n");
                     events.push(Event::Html(html.into()));
@@ -367,7 +384,13 @@ pub fn render(
                 events.push(Event::Html("</div>\n".into()));
             }
             Event::Start(Tag::Table(align)) => {
-                events.push(Event::Html("<div class=\"table-wrap\">".into()));
+                events.push(Event::Html(
+                    format!(
+                        "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">",
+                        escape_html(opts.table_label)
+                    )
+                    .into(),
+                ));
                 events.push(Event::Start(Tag::Table(align)));
             }
             Event::End(TagEnd::Table) => {
@@ -508,6 +531,8 @@ mod tests {
             alert_title: &title,
             step_label: if steps { Some(&step) } else { None },
             copy_label: "Copy",
+            copied_label: "Copied",
+            table_label: "Table",
             anchor_label: "Link to this section",
         };
         render(

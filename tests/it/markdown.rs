@@ -10,6 +10,8 @@ fn html(md: &str, locale: Locale, steps: bool) -> String {
         alert_title: &alert,
         step_label: if steps { Some(&step) } else { None },
         copy_label: locale.get("copy"),
+        copied_label: locale.get("copied"),
+        table_label: locale.get("table"),
         anchor_label: locale.get("anchor_link"),
     };
     let text = expand_containers(MappedText::new(md.to_string(), 1), |k| {
