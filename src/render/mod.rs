@@ -391,9 +391,19 @@ fn render_page<'a>(
         None if page.url == "index.html" => nav.roots.clone(),
         _ => Vec::new(),
     };
+    // Children the body already links to are not listed again.
+    let linked: std::collections::HashSet<&str> = page
+        .links
+        .iter()
+        .filter_map(|l| match &l.target {
+            crate::content::Target::Page { source, .. } => Some(source.as_str()),
+            _ => None,
+        })
+        .collect();
     let children: Vec<ChildCtx<'_>> = child_items
         .iter()
         .filter_map(|i| nav.items[*i].page)
+        .filter(|p| !linked.contains(site.pages[*p].source.as_str()))
         .map(|p| {
             let p = &site.pages[p];
             ChildCtx {

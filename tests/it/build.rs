@@ -100,6 +100,22 @@ fn folder_navigation_sidebar_breadcrumbs_and_pager() {
 }
 
 #[test]
+fn section_lists_only_children_its_text_does_not_link() {
+    let site = TestSite::new()
+        .page(
+            "fix/index.md",
+            "# Fixes\n\nStart with [no sound](no-sound.md).\n",
+        )
+        .page("fix/no-sound.md", "# No sound\n")
+        .page("fix/echo.md", "# Echo\n");
+    site.build_ok();
+    let html = site.output("fix/index.html");
+    let list = &html[html.find("class=\"cards\"").expect("a list")..];
+    assert!(list.contains(">Echo</a>"));
+    assert!(!list.contains(">No sound</a>"));
+}
+
+#[test]
 fn folders_without_index_get_a_generated_section_page() {
     let site = TestSite::new().page("api/rooms.md", "# Rooms\n");
     site.build_ok();
