@@ -8,7 +8,7 @@
 
 mod theme;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -219,6 +219,26 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
     }
 
     if errors.is_empty() {
+        let mut keep: HashSet<PathBuf> = HashSet::new();
+        keep.extend(site.pages.iter().map(|p| out.join(&p.url)));
+        keep.extend(site.assets.iter().map(|a| out.join(a)));
+        keep.extend(site.redirects.keys().map(|r| out.join(r)));
+        keep.extend(theme.files.keys().map(|f| out.join(STATIC_DIR).join(f)));
+        keep.extend(
+            site.config
+                .html
+                .additional_css
+                .iter()
+                .chain(&site.config.html.additional_js)
+                .map(|p| out.join(p)),
+        );
+        for name in ["404.html", "sitemap.xml"] {
+            keep.insert(out.join(name));
+        }
+        keep.insert(out.join(STATIC_DIR).join("highlight.css"));
+        prune(out, &keep, &mut errors);
+    }
+    if errors.is_empty() {
         Ok(Written {
             pages: site.pages.len(),
             redirects,
@@ -229,7 +249,7 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
     }
 }
 
-/// Empties the output folder, refusing folders whose deletion would lose the writer's work.
+/// Creates the output folder, refusing folders where pruning could touch the writer's files.
 fn prepare_out_dir(site: &Site) -> Result<(), Vec<Diagnostic>> {
     let out = &site.config.out_dir;
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -246,20 +266,31 @@ fn prepare_out_dir(site: &Site) -> Result<(), Vec<Diagnostic>> {
             .help("set build-dir under [build] to a folder of its own, such as \"public\""),
         ]);
     }
-    if out.exists() {
-        // Remove the contents, not the folder: a server may be serving it.
-        let entries = std::fs::read_dir(out).map_err(|e| vec![io_error(out, &e)])?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            result.map_err(|e| vec![io_error(&path, &e)])?;
+    std::fs::create_dir_all(out).map_err(|e| vec![io_error(out, &e)])
+}
+
+/// Removes what an earlier build wrote and this one did not (renamed or deleted pages), and the
+/// folders left empty. Files are overwritten in place rather than deleted first: rewriting is
+/// cheaper for the file system than creating, and a server reading the folder never sees a gap.
+/// Folders whose names start with `.` (`.git` of a deploy checkout) are left alone.
+fn prune(out: &Path, keep: &HashSet<PathBuf>, errors: &mut Vec<Diagnostic>) {
+    let walker = walkdir::WalkDir::new(out)
+        .contents_first(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker.flatten() {
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            if entry.depth() > 0 {
+                // Fails harmlessly when the folder still has files.
+                let _ = std::fs::remove_dir(path);
+            }
+        } else if !keep.contains(path)
+            && let Err(e) = std::fs::remove_file(path)
+        {
+            errors.push(io_error(path, &e));
         }
     }
-    std::fs::create_dir_all(out).map_err(|e| vec![io_error(out, &e)])
 }
 
 fn write_file(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
@@ -271,9 +302,8 @@ fn write_file(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
 }
 
 fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
-    // A hard link is instant and costs no space; fall back to copying across file systems.
-    let _ = std::fs::remove_file(to);
-    std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
+    // A copy, not a hard link: a deploy step that edits the output must not edit the sources.
+    std::fs::copy(from, to).map(|_| ())
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> Diagnostic {
