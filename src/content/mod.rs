@@ -552,9 +552,11 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
         {
-            out.push(b);
+            let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            out.push(hex(bytes[i + 1]) * 16 + hex(bytes[i + 2]));
             i += 3;
             continue;
         }
@@ -930,6 +932,14 @@ mod tests {
                 anchor: Some("x".into())
             }
         );
+    }
+
+    #[test]
+    fn percent_decoding_never_splits_characters() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("%E6%A3%80"), "检");
+        assert_eq!(percent_decode("%é%"), "%é%");
+        assert_eq!(percent_decode("100%"), "100%");
     }
 
     #[test]

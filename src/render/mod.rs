@@ -274,22 +274,26 @@ fn prepare_out_dir(site: &Site) -> Result<(), Vec<Diagnostic>> {
 /// cheaper for the file system than creating, and a server reading the folder never sees a gap.
 /// Folders whose names start with `.` (`.git` of a deploy checkout) are left alone.
 fn prune(out: &Path, keep: &HashSet<PathBuf>, errors: &mut Vec<Diagnostic>) {
+    let mut dirs = Vec::new();
     let walker = walkdir::WalkDir::new(out)
-        .contents_first(true)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker.flatten() {
         let path = entry.path();
         if entry.file_type().is_dir() {
             if entry.depth() > 0 {
-                // Fails harmlessly when the folder still has files.
-                let _ = std::fs::remove_dir(path);
+                dirs.push((entry.depth(), path.to_path_buf()));
             }
         } else if !keep.contains(path)
             && let Err(e) = std::fs::remove_file(path)
         {
             errors.push(io_error(path, &e));
         }
+    }
+    // Deepest first; removing a folder that still has files fails harmlessly.
+    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, dir) in dirs {
+        let _ = std::fs::remove_dir(dir);
     }
 }
 

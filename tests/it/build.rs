@@ -347,9 +347,14 @@ fn stale_output_is_removed() {
     let site = TestSite::new().page("a.md", "# A\n").page("b.md", "# B\n");
     site.build_ok();
     assert!(site.output_exists("b.html"));
+    // A deploy checkout's .git inside the output is not touched.
+    std::fs::create_dir_all(site.root().join("public/.git")).unwrap();
+    std::fs::write(site.root().join("public/.git/HEAD"), "ref").unwrap();
     std::fs::remove_file(site.root().join("content/b.md")).unwrap();
     site.build_ok();
     assert!(!site.output_exists("b.html"));
+    assert!(site.output_exists("a.html"));
+    assert!(site.output_exists(".git/HEAD"));
 }
 
 #[test]
