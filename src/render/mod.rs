@@ -291,7 +291,7 @@ fn prune(out: &Path, keep: &HashSet<PathBuf>, errors: &mut Vec<Diagnostic>) {
         }
     }
     // Deepest first; removing a folder that still has files fails harmlessly.
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
     for (_, dir) in dirs {
         let _ = std::fs::remove_dir(dir);
     }
