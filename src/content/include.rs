@@ -15,6 +15,17 @@ use crate::markdown::MappedText;
 
 const MAX_DEPTH: usize = 10;
 
+/// Most text one page may pull in through includes (bounds memory on a runaway include).
+const MAX_INCLUDED_BYTES: usize = 16 << 20;
+
+/// State of one page's expansion: the chain of files being included (to report cycles) and
+/// the bytes still allowed.
+struct Expansion {
+    stack: Vec<PathBuf>,
+    budget: usize,
+    errors: Vec<Diagnostic>,
+}
+
 /// Expands include directives in `text` (whose first line is line `first_line` of a file in
 /// `dir`). Problems are returned without a file: the caller attaches the page.
 pub(crate) fn expand_includes(
@@ -22,15 +33,19 @@ pub(crate) fn expand_includes(
     first_line: u32,
     dir: &Path,
 ) -> (MappedText, Vec<Diagnostic>) {
-    let mut errors = Vec::new();
     if !text.contains("{{#") {
-        return (MappedText::new(text.to_string(), first_line), errors);
+        return (MappedText::new(text.to_string(), first_line), Vec::new());
     }
+    let mut state = Expansion {
+        stack: Vec::new(),
+        budget: MAX_INCLUDED_BYTES,
+        errors: Vec::new(),
+    };
     let mut out = MappedText::default();
     for (i, line) in text.split('\n').enumerate() {
         let origin = first_line + i as u32;
         let mut expanded = String::new();
-        expand_line(line, dir, 0, origin, &mut expanded, &mut errors);
+        expand_line(line, dir, origin, &mut expanded, &mut state);
         for l in expanded.split('\n') {
             out.push_line(l, origin);
         }
@@ -39,17 +54,10 @@ pub(crate) fn expand_includes(
     if !text.ends_with('\n') && out.text.ends_with('\n') {
         out.text.pop();
     }
-    (out, errors)
+    (out, state.errors)
 }
 
-fn expand_line(
-    line: &str,
-    dir: &Path,
-    depth: usize,
-    origin: u32,
-    out: &mut String,
-    errors: &mut Vec<Diagnostic>,
-) {
+fn expand_line(line: &str, dir: &Path, origin: u32, out: &mut String, state: &mut Expansion) {
     let mut rest = line;
     while let Some(start) = rest.find("{{#") {
         // `\{{#include}}` is literal: drop the backslash.
@@ -67,37 +75,62 @@ fn expand_line(
         };
         let inner = rest[start + 3..start + len].trim();
         let (name, arg) = inner.split_once(char::is_whitespace).unwrap_or((inner, ""));
-        let column = line.len() - rest.len() + start + 1;
+        // Columns count characters; inside a nested include, point at the outer directive.
+        let column = if state.stack.is_empty() {
+            line[..line.len() - rest.len() + start].chars().count() + 1
+        } else {
+            1
+        };
+        let place = |d: Diagnostic, state: &Expansion| match state.stack.last() {
+            Some(file) => {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                Diagnostic {
+                    message: format!("{} (in included file `{name}`)", d.message),
+                    ..d
+                }
+                .at(origin as usize, column)
+            }
+            None => d.at(origin as usize, column),
+        };
         match name {
             "include" | "rustdoc_include" | "playground" => {
                 out.push_str(&rest[..start]);
-                match include(arg.trim(), dir) {
-                    Ok((content, file_dir)) => {
-                        if depth + 1 >= MAX_DEPTH {
-                            errors.push(
-                                Diagnostic::error(format!(
-                                    "includes nested more than {MAX_DEPTH} deep (is `{}` including itself?)",
-                                    arg.trim()
-                                ))
-                                .at(origin as usize, column),
-                            );
-                        } else {
-                            let content = content.strip_suffix('\n').unwrap_or(&content);
-                            let mut first = true;
-                            for l in content.split('\n') {
-                                if !first {
-                                    out.push('\n');
-                                }
-                                first = false;
-                                expand_line(l, &file_dir, depth + 1, origin, out, errors);
-                            }
-                        }
+                match include(arg.trim(), dir, state.budget) {
+                    Ok(found) if state.stack.contains(&found.canonical) => {
+                        let d = Diagnostic::error(format!("`{}` includes itself", arg.trim()))
+                            .help("remove the include that leads back to this file");
+                        let d = place(d, state);
+                        state.errors.push(d);
                     }
-                    Err(message) => errors.push(
-                        Diagnostic::error(message)
-                            .at(origin as usize, column)
-                            .help("paths are relative to the file that holds the include"),
-                    ),
+                    Ok(_) if state.stack.len() + 1 >= MAX_DEPTH => {
+                        let d = Diagnostic::error(format!(
+                            "includes nested more than {MAX_DEPTH} deep at `{}`",
+                            arg.trim()
+                        ));
+                        let d = place(d, state);
+                        state.errors.push(d);
+                    }
+                    Ok(found) => {
+                        state.budget = state.budget.saturating_sub(found.text.len());
+                        state.stack.push(found.canonical);
+                        let content = found.text.strip_suffix('\n').unwrap_or(&found.text);
+                        for (i, l) in content.split('\n').enumerate() {
+                            if i > 0 {
+                                out.push('\n');
+                            }
+                            expand_line(l, &found.dir, origin, out, state);
+                        }
+                        state.stack.pop();
+                    }
+                    Err(message) => {
+                        let d = Diagnostic::error(message)
+                            .help("paths are relative to the file that holds the include");
+                        let d = place(d, state);
+                        state.errors.push(d);
+                    }
                 }
             }
             "title" => out.push_str(&rest[..start]),
@@ -108,8 +141,19 @@ fn expand_line(
     out.push_str(rest);
 }
 
+/// A file named by an include.
+struct Included {
+    /// The selected text.
+    text: String,
+    /// The file's folder (nested includes are relative to it).
+    dir: PathBuf,
+    /// The file's canonical path, to detect cycles.
+    canonical: PathBuf,
+}
+
 /// Reads the part of a file an include names. Returns the text and the file's folder.
-fn include(arg: &str, dir: &Path) -> Result<(String, PathBuf), String> {
+fn include(arg: &str, dir: &Path, budget: usize) -> Result<Included, String> {
+    use std::io::Read;
     if arg.is_empty() {
         return Err("include names no file".into());
     }
@@ -118,10 +162,24 @@ fn include(arg: &str, dir: &Path) -> Result<(String, PathBuf), String> {
         None => (arg, None),
     };
     let path = dir.join(file);
-    let bytes =
-        std::fs::read(&path).map_err(|e| format!("cannot include `{file}`: {}", io_reason(&e)))?;
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| format!("cannot include `{file}`: {}", io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(format!("cannot include `{file}`: it is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(budget as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot include `{file}`: {}", io_reason(&e)))?;
+    if bytes.len() > budget {
+        return Err(format!(
+            "cannot include `{file}`: the page would include more than {} MB",
+            MAX_INCLUDED_BYTES >> 20
+        ));
+    }
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("cannot include `{file}`: it is not valid UTF-8"))?;
+    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     let file_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     // A whole Markdown file is included without its front matter.
     let text = match (
@@ -169,7 +227,11 @@ fn include(arg: &str, dir: &Path) -> Result<(String, PathBuf), String> {
             }
         }
     };
-    Ok((selected.join("\n"), file_dir))
+    Ok(Included {
+        text: selected.join("\n"),
+        dir: file_dir,
+        canonical,
+    })
 }
 
 /// `10` -> (10, 10); `2:10`; `2:`; `:10`. `None` when not a range (then it is an anchor).
@@ -270,10 +332,43 @@ mod tests {
     }
 
     #[test]
-    fn self_include_stops() {
-        let dir = dir_with(&[("self.md", "{{#include self.md}}")]);
+    fn include_cycles_are_reported_once_and_stop() {
+        let dir = dir_with(&[
+            (
+                "self.md",
+                "{{#include self.md}}{{#include self.md}}{{#include self.md}}",
+            ),
+            ("a.md", "A {{#include b.md}}"),
+            ("b.md", "B {{#include a.md}}"),
+        ]);
         let (_, errors) = expand_includes("{{#include self.md}}", 1, dir.path());
-        assert!(errors.iter().any(|e| e.message.contains("nested")));
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].message.contains("includes itself"), "{errors:?}");
+        assert!(errors[0].message.contains("self.md"), "{errors:?}");
+        let (out, errors) = expand_includes("{{#include a.md}}", 1, dir.path());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(out.text, "A B ");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_folders_are_not_included() {
+        let dir = dir_with(&[("sub/x.md", "x")]);
+        let (_, errors) =
+            expand_includes("{{#include /dev/zero}}\n{{#include sub}}", 1, dir.path());
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.message.contains("not a regular file"))
+        );
+    }
+
+    #[test]
+    fn error_columns_count_characters() {
+        let dir = dir_with(&[]);
+        let (_, errors) = expand_includes("中文 {{#include nope.md}}", 1, dir.path());
+        assert_eq!(errors[0].column, 4);
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub enum Target {
     Anchor(String),
     /// A file copied as it is (image, download).
     Asset(String),
+    /// A relative path that climbs out of the content folder.
+    Outside,
     /// An output URL written directly (`other.html`, `folder/`), as mdBook books do.
     Output {
         /// Output path relative to the site root.
@@ -131,6 +133,8 @@ impl Site {
         self.by_url.get("index.html").map(|i| &self.pages[*i])
     }
 }
+
+pub use crate::markdown::RESERVED_IDS;
 
 /// Output URL of a Markdown file under the content folder.
 pub fn url_for(source: &str) -> String {
@@ -399,8 +403,11 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         },
     );
 
-    let stem = rel.rsplit('/').next().unwrap_or(rel);
-    let stem = stem.split('.').next().unwrap_or(stem);
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    let stem = file
+        .strip_suffix(".md")
+        .or_else(|| file.strip_suffix(".markdown"))
+        .unwrap_or(file);
     let title = front
         .title
         .clone()
@@ -458,6 +465,10 @@ fn resolve_link(
         return None;
     }
     if let Some(anchor) = dest.strip_prefix('#') {
+        // `#` alone (and the template's own landmarks) always exist.
+        if anchor.is_empty() || RESERVED_IDS.contains(&anchor) {
+            return None;
+        }
         return Some((Target::Anchor(percent_decode(anchor)), None));
     }
     if dest.starts_with("//") || has_scheme(dest) {
@@ -479,7 +490,9 @@ fn resolve_link(
     } else {
         format!("{page_dir}/{decoded}")
     };
-    let normalized = normalize_path(&joined)?;
+    let Some(normalized) = normalize_path(&joined) else {
+        return Some((Target::Outside, None));
+    };
     let anchor = fragment.filter(|f| !f.is_empty()).map(percent_decode);
     let is_md = normalized.ends_with(".md") || normalized.ends_with(".markdown");
     if is_md && kind == LinkKind::Link {
@@ -763,6 +776,10 @@ fn check_links(site: &Site, drafts: &HashSet<String>) -> Vec<Diagnostic> {
                         _ => None,
                     },
                 },
+                Target::Outside => Some((
+                    format!("link to `{}` leaves the content folder", link.dest),
+                    "link to pages and files inside the content folder (paths are relative to the page)".into(),
+                )),
                 Target::Anchor(a) => (!has_anchor(page, a)).then(|| {
                     (
                         format!("link to `#{a}`, which is not a heading on this page"),
@@ -868,30 +885,72 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn collect_redirects(site: &mut Site, diags: &mut Vec<Diagnostic>) {
+    let assets: HashSet<&str> = site.assets.iter().map(String::as_str).collect();
+    // Where a redirect may be written: inside the output, not over a page, an asset or the
+    // theme's files, and not claimed twice.
+    let check =
+        |from: &str, site: &Site, taken: &BTreeMap<String, String>| -> Result<String, String> {
+            let trimmed = from.trim_start_matches('/');
+            let path = if trimmed.is_empty() || trimmed.ends_with('/') {
+                format!("{trimmed}index.html")
+            } else {
+                trimmed.to_string()
+            };
+            let path = normalize_path(&path)
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| format!("`{from}` leaves the output folder"))?;
+            if site.by_url.contains_key(&path) {
+                return Err(format!("`{from}` is the URL of an existing page"));
+            }
+            if assets.contains(path.as_str())
+                || path.starts_with("_helpbook/")
+                || path == "404.html"
+                || path == "sitemap.xml"
+            {
+                return Err(format!("`{from}` would overwrite a file of the site"));
+            }
+            if taken.contains_key(&path) {
+                return Err(format!("`{from}` is already redirected elsewhere"));
+            }
+            Ok(path)
+        };
+    let mut redirects = std::mem::take(&mut site.redirects);
     for page in &site.pages {
         for alias in &page.front.aliases {
-            let from = alias.trim_start_matches('/');
-            let from = if from.ends_with('/') || from.is_empty() {
-                format!("{from}index.html")
-            } else {
-                from.to_string()
-            };
-            if site.by_url.contains_key(&from) {
-                diags.push(
-                    Diagnostic::error(format!("alias `{alias}` is the URL of an existing page"))
-                        .in_file(src_display(&site.config, &page.source))
-                        .help("remove the alias or move the other page"),
-                );
-                continue;
+            match check(alias, site, &redirects) {
+                Ok(path) => {
+                    redirects.insert(path, page.url.clone());
+                }
+                Err(message) => {
+                    let line = page
+                        .text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with("aliases"))
+                        .map_or(1, |i| i + 1);
+                    diags.push(
+                        Diagnostic::error(format!("alias {message}"))
+                            .in_file(src_display(&site.config, &page.source))
+                            .at(line, 1)
+                            .with_source(page.text.clone())
+                            .help("aliases are old URLs relative to the site root, such as `old/page.html`"),
+                    );
+                }
             }
-            site.redirects.insert(from, page.url.clone());
         }
     }
     for (from, to) in site.config.html.redirect.clone() {
-        let from = from.trim_start_matches('/').to_string();
-        // mdBook redirect targets are relative to the old page; keep them as written.
-        site.redirects.insert(from, to);
+        match check(&from, site, &redirects) {
+            // mdBook redirect targets are relative to the old page; kept as written.
+            Ok(path) => {
+                redirects.insert(path, to);
+            }
+            Err(message) => diags.push(
+                Diagnostic::error(format!("output.html.redirect {message}"))
+                    .in_file(crate::config::CONFIG_FILE),
+            ),
+        }
     }
+    site.redirects = redirects;
 }
 
 #[cfg(test)]

@@ -349,15 +349,31 @@ mod tests {
             "{fixed}"
         );
         assert!(fixed.contains("background-color: #ffffff"));
-        let css = highlight_css();
-        for (i, _) in css.match_indices("color: #") {
-            if css[..i].ends_with("background-") {
-                continue;
+        // Light rules against the light background, dark rules against the dark one.
+        let themes = two_face::theme::extra();
+        let check = |css: &str, bg: (u8, u8, u8)| {
+            for (i, _) in css.match_indices("color: #") {
+                if css[..i].ends_with("background-") {
+                    continue;
+                }
+                let fg = parse_hex(&css[i + 8..i + 14]).unwrap();
+                assert!(contrast(fg, bg) >= 4.5, "{}", &css[i..i + 14]);
             }
-            let fg = parse_hex(&css[i + 8..i + 14]).unwrap();
-            let ok = contrast(fg, LIGHT_CODE_BG) >= 4.5 || contrast(fg, DARK_CODE_BG) >= 4.5;
-            assert!(ok, "{}", &css[i..i + 14]);
-        }
+        };
+        use two_face::theme::EmbeddedThemeName;
+        let light = css_for_theme_with_class_style(
+            themes.get(EmbeddedThemeName::InspiredGithub),
+            CLASS_STYLE,
+        )
+        .unwrap();
+        let dark =
+            css_for_theme_with_class_style(themes.get(EmbeddedThemeName::OneHalfDark), CLASS_STYLE)
+                .unwrap();
+        check(
+            &ensure_contrast(&light, LIGHT_CODE_BG, false),
+            LIGHT_CODE_BG,
+        );
+        check(&ensure_contrast(&dark, DARK_CODE_BG, true), DARK_CODE_BG);
     }
 
     #[test]

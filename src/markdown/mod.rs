@@ -18,6 +18,16 @@ pub use highlight::{Highlighter, highlight_css};
 pub use render::{Heading, LinkKind, RenderOptions, Rendered, Section, render};
 pub use slug::slugify;
 
+/// Ids the theme's templates use; headings never take them, and links to them are valid.
+pub const RESERVED_IDS: &[&str] = &[
+    "content",
+    "sidebar",
+    "top",
+    "toc-title",
+    "children-title",
+    "symptoms-title",
+];
+
 /// Markdown text with, for each of its lines, the line of the original file it came from.
 ///
 /// Includes and containers add or replace lines; the map keeps errors pointing at the right line

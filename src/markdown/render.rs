@@ -148,7 +148,11 @@ pub fn render(
         ..Rendered::default()
     };
     let mut events: Vec<Event<'_>> = Vec::with_capacity(input.text.len() / 16);
-    let mut ids: HashMap<String, u32> = HashMap::new();
+    // The theme's own ids are taken: a heading "Content" becomes `content-1`.
+    let mut ids: HashMap<String, u32> = super::RESERVED_IDS
+        .iter()
+        .map(|id| (id.to_string(), 0))
+        .collect();
     let mut step = 0u32;
     let mut seen_block = false;
     let mut in_first_paragraph = false;

@@ -553,9 +553,7 @@ fn render_404(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Dia
     ctx.insert("static", &format!("{base}{STATIC_DIR}/"));
     ctx.insert("html_lang", locale.html_lang());
     ctx.insert("t", shared.strings(locale));
-    let mut home = Page::clone(site.home().unwrap_or(&site.pages[0]));
-    home.url = "404.html".into();
-    ctx.insert("sidebar", &sidebar(site, &home, &base));
+    ctx.insert("sidebar", &sidebar_for(site, None, "", &base, locale));
     ctx.insert(
         "extra_css",
         &shared
@@ -586,36 +584,87 @@ const SIDEBAR_WINDOW: usize = 12;
 /// the top to the page (so the page's siblings and its own children show). Links are relative
 /// to the page.
 fn sidebar(site: &Site, page: &Page, prefix: &str) -> String {
+    let from_dir = page.url.rfind('/').map_or("", |i| &page.url[..=i]);
+    sidebar_for(site, Some(page.id), from_dir, prefix, page.locale)
+}
+
+/// The sidebar as seen from `current` (none for the 404 page) in folder `from_dir` of the
+/// output; `prefix` leads back to the root. With `from_dir` empty and `prefix` absolute, every
+/// link is absolute (the 404 page is served at any depth).
+fn sidebar_for(
+    site: &Site,
+    current: Option<usize>,
+    from_dir: &str,
+    prefix: &str,
+    locale: Locale,
+) -> String {
     let nav = &site.nav;
-    let open: Vec<usize> = nav
-        .page_item
-        .get(&page.id)
+    let open: Vec<usize> = current
+        .and_then(|p| nav.page_item.get(&p))
         .map(|i| nav.ancestry(*i))
         .unwrap_or_default();
-    let from_dir = page.url.rfind('/').map_or("", |i| &page.url[..=i]);
     let ctx = SidebarCtx {
         site,
         open: &open,
-        current: page.id,
+        current,
         prefix,
         from_dir,
-        more_label: page.locale.get("more_pages"),
+        absolute: prefix.starts_with('/'),
+        more_label: locale.get("more_pages"),
     };
     let mut html = String::with_capacity(4096);
     html.push_str("<ul class=\"nav-tree\">");
-    for &root in &nav.roots {
-        sidebar_item(&ctx, root, &mut html);
-    }
+    sidebar_list(&ctx, &nav.roots, None, &mut html);
     html.push_str("</ul>");
     html
+}
+
+/// Items of one level; a long level shows a window around the open item and links to the
+/// section (`more_target`) for the rest.
+fn sidebar_list(
+    ctx: &SidebarCtx<'_>,
+    items: &[usize],
+    more_target: Option<usize>,
+    html: &mut String,
+) {
+    let (from, to) = if items.len() <= 2 * SIDEBAR_WINDOW + 1 {
+        (0, items.len())
+    } else {
+        let at = items.iter().position(|c| ctx.open.contains(c)).unwrap_or(0);
+        let from = at.saturating_sub(SIDEBAR_WINDOW);
+        let to = (from + 2 * SIDEBAR_WINDOW + 1).min(items.len());
+        (to.saturating_sub(2 * SIDEBAR_WINDOW + 1), to)
+    };
+    let more = |html: &mut String, count: usize| {
+        if count == 0 {
+            return;
+        }
+        let url = match more_target {
+            Some(section) => ctx.site.pages[section].url.as_str(),
+            None => "index.html",
+        };
+        html.push_str("<li class=\"nav-more\"><a href=\"");
+        ctx.href(html, url);
+        let _ = write!(
+            html,
+            "\">{}</a></li>",
+            ctx.more_label.replace("{n}", &count.to_string())
+        );
+    };
+    more(html, from);
+    for &item in &items[from..to] {
+        sidebar_item(ctx, item, html);
+    }
+    more(html, items.len() - to);
 }
 
 struct SidebarCtx<'a> {
     site: &'a Site,
     open: &'a [usize],
-    current: usize,
+    current: Option<usize>,
     prefix: &'a str,
     from_dir: &'a str,
+    absolute: bool,
     more_label: &'a str,
 }
 
@@ -623,7 +672,7 @@ impl SidebarCtx<'_> {
     /// `href` of a page from the current one: just the file name within the same folder.
     fn href(&self, html: &mut String, url: &str) {
         match url.strip_prefix(self.from_dir) {
-            Some(rest) if !self.from_dir.is_empty() || !url.contains('/') => {
+            Some(rest) if !self.absolute && (!self.from_dir.is_empty() || !url.contains('/')) => {
                 push_escaped(html, &encode_href(rest));
             }
             _ => {
@@ -666,7 +715,7 @@ fn sidebar_item(ctx: &SidebarCtx<'_>, i: usize, html: &mut String) {
             html.push_str("<a href=\"");
             ctx.href(html, &target.url);
             html.push('"');
-            if p == ctx.current {
+            if Some(p) == ctx.current {
                 html.push_str(" aria-current=\"page\"");
             }
             html.push('>');
@@ -694,37 +743,7 @@ fn sidebar_item(ctx: &SidebarCtx<'_>, i: usize, html: &mut String) {
     }
     if has_children && is_open {
         html.push_str("<ul>");
-        let children = &item.children;
-        let (from, to) = if children.len() <= 2 * SIDEBAR_WINDOW + 1 {
-            (0, children.len())
-        } else {
-            let at = children
-                .iter()
-                .position(|c| ctx.open.contains(c))
-                .unwrap_or(0);
-            let from = at.saturating_sub(SIDEBAR_WINDOW);
-            let to = (from + 2 * SIDEBAR_WINDOW + 1).min(children.len());
-            (to.saturating_sub(2 * SIDEBAR_WINDOW + 1), to)
-        };
-        let more = |html: &mut String, count: usize| {
-            if count == 0 {
-                return;
-            }
-            if let Some(section) = item.page {
-                html.push_str("<li class=\"nav-more\"><a href=\"");
-                ctx.href(html, &ctx.site.pages[section].url);
-                let _ = write!(
-                    html,
-                    "\">{}</a></li>",
-                    ctx.more_label.replace("{n}", &count.to_string())
-                );
-            }
-        };
-        more(html, from);
-        for &child in &children[from..to] {
-            sidebar_item(ctx, child, html);
-        }
-        more(html, children.len() - to);
+        sidebar_list(ctx, &item.children, item.page, html);
         html.push_str("</ul>");
     }
     html.push_str("</li>");

@@ -412,3 +412,52 @@ fn heading_ids_are_unique_and_self_linked() {
     assert!(html.contains("<h2 id=\"audio-1\">"));
     assert!(html.contains("<a class=\"anchor\" href=\"#audio-1\""));
 }
+
+#[test]
+fn empty_summary_builds_without_panicking() {
+    let site = TestSite::new().page("SUMMARY.md", "# Summary\n\n- [Later]()\n");
+    let report = site.build();
+    assert!(!report.failed(), "{}", messages(&report));
+    assert!(site.output_exists("404.html"));
+}
+
+#[test]
+fn top_of_page_and_theme_landmark_links_are_valid() {
+    let site = TestSite::new().page(
+        "a.md",
+        "# A\n\n## Content\n\n[top](#) [skip](#content) [here](#content-1)\n",
+    );
+    site.build_ok();
+    // The heading does not take the id of the theme's <main id="content">.
+    assert!(site.output("a.html").contains("<h2 id=\"content-1\">"));
+}
+
+#[test]
+fn long_sections_show_a_window_and_link_to_the_rest() {
+    let mut site = TestSite::new().page("s/index.md", "# S\n");
+    for i in 0..60 {
+        site = site.page(&format!("s/p{i:02}.md"), &format!("# Page {i:02}\n"));
+    }
+    site.build_ok();
+    let html = site.output("s/p30.html");
+    let sidebar = &html[html.find("nav-tree").unwrap()..html.find("</nav>").unwrap()];
+    assert!(sidebar.contains(">Page 30<"));
+    assert!(sidebar.contains(">Page 20<"));
+    assert!(!sidebar.contains(">Page 05<"));
+    assert!(sidebar.contains("more pages</a>"), "{sidebar}");
+    assert!(
+        sidebar.contains("<li class=\"nav-more\"><a href=\"index.html\">"),
+        "{sidebar}"
+    );
+}
+
+#[test]
+fn not_found_page_links_are_absolute() {
+    let site = TestSite::new()
+        .page("faq.md", "# FAQ\n")
+        .page("guides/a.md", "# A\n");
+    site.build_ok();
+    let html = site.output("404.html");
+    assert!(html.contains("href=\"/faq.html\""), "{html}");
+    assert!(html.contains("href=\"/guides/index.html\""), "{html}");
+}
