@@ -9,7 +9,7 @@ whole site from scratch.
 
 Usage:
   bench/build.py [--pages 1000 10000] [--runs 3] [--out-root target/bench] [--no-build]
-                 [--gen PATH] [--tmpfs]
+                 [--gen PATH] [--tmpfs] [--mdbook-max-pages 2000]
 
 --tmpfs writes the output to /dev/shm, which separates CPU work from the file system's cost
 (creating ~10,000 files on ext4 costs more than a second of kernel time on these machines).
@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--gen", default=os.path.join(ROOT, "..", "shared", "bench", "gen-synthetic.py"))
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--tmpfs", action="store_true", help="write output to /dev/shm")
+    ap.add_argument("--mdbook-max-pages", type=int, default=2000,
+                    help="skip mdbook above this size (it takes minutes at 10,000 pages)")
     args = ap.parse_args()
 
     if not os.path.exists(args.gen):
@@ -83,7 +85,7 @@ def main():
         out = os.path.join(out_base, f"out-helpbook-{n}")
         hb = measure("helpbook", lambda: [helpbook, "build", site, "-d", out, "--quiet"], out, args.runs)
         md = None
-        if mdbook:
+        if mdbook and n <= args.mdbook_max_pages:
             mout = os.path.join(out_base, f"out-mdbook-{n}")
             md = measure("mdbook", lambda: [mdbook, "build", site, "-d", mout], mout, 1 if n > 2000 else args.runs)
         for r in [hb] + ([md] if md else []):
