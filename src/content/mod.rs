@@ -764,6 +764,10 @@ fn check_links(site: &Site, drafts: &HashSet<String>) -> Vec<Diagnostic> {
                         format!("link to `{}`, which is a draft and is not built", link.dest),
                         "remove `draft: true` from that page, or remove the link".into(),
                     )),
+                    None if site.has_summary && site.config.src_dir.join(source).is_file() => Some((
+                        format!("link to `{}`, which is not listed in SUMMARY.md and so is not built", link.dest),
+                        "add the page to SUMMARY.md, or remove the link".into(),
+                    )),
                     None => Some((
                         format!("link to `{}`, which does not exist", link.dest),
                         suggest_page(source, &by_source, &page.dir),
