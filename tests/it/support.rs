@@ -52,16 +52,7 @@ impl TestSite {
     /// Builds and asserts success.
     pub(crate) fn build_ok(&self) -> BuildReport {
         let report = self.build();
-        assert!(
-            !report.failed(),
-            "build failed:\n{}",
-            report
-                .diagnostics
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        assert!(!report.failed(), "build failed:\n{}", messages(&report));
         report
     }
 
