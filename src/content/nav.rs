@@ -48,6 +48,8 @@ pub struct Nav {
     pub order: Vec<usize>,
     /// Page id -> its entry.
     pub page_item: HashMap<usize, usize>,
+    /// Page id -> its position in `order`.
+    position: HashMap<usize, usize>,
 }
 
 impl Nav {
@@ -76,6 +78,7 @@ impl Nav {
             && !self.page_item.contains_key(&page)
         {
             self.page_item.insert(page, i);
+            self.position.insert(page, self.order.len());
             self.order.push(page);
         }
         for child in self.items[i].children.clone() {
@@ -95,23 +98,11 @@ impl Nav {
         chain
     }
 
-    /// Previous and next pages in reading order.
-    pub fn neighbours(&self, page: usize) -> (Option<usize>, Option<usize>) {
-        let Some(pos) = self.order.iter().position(|p| *p == page) else {
-            return (None, None);
-        };
+    /// Previous and next pages in reading order; `None` when the page is not in it.
+    pub fn neighbours(&self, page: usize) -> Option<(Option<usize>, Option<usize>)> {
+        let pos = *self.position.get(&page)?;
         let prev = pos.checked_sub(1).map(|i| self.order[i]);
-        let next = self.order.get(pos + 1).copied();
-        (prev, next)
-    }
-
-    /// Position of every page in reading order (for O(1) previous/next lookups).
-    pub fn order_index(&self) -> HashMap<usize, usize> {
-        self.order
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (*p, i))
-            .collect()
+        Some((prev, self.order.get(pos + 1).copied()))
     }
 }
 
@@ -247,7 +238,9 @@ mod tests {
             .collect();
         assert_eq!(kids, ["First", "Alpha", "Deep", "Zeta"]);
         assert_eq!(nav.order, [1, 7, 3, 6, 2, 4, 5]);
-        assert_eq!(nav.neighbours(7), (Some(1), Some(3)));
+        assert_eq!(nav.neighbours(7), Some((Some(1), Some(3))));
+        assert_eq!(nav.neighbours(1), Some((None, Some(7))));
+        assert_eq!(nav.neighbours(0), None);
         let deep = nav.page_item[&6];
         assert_eq!(nav.ancestry(deep), [guides, deep]);
     }

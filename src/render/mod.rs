@@ -324,7 +324,6 @@ fn template_error(name: &str, e: &tera::Error) -> Diagnostic {
 struct Shared {
     strings_en: std::collections::BTreeMap<&'static str, &'static str>,
     strings_zh: std::collections::BTreeMap<&'static str, &'static str>,
-    order_index: std::collections::HashMap<usize, usize>,
     extra_css: Vec<String>,
     extra_js: Vec<String>,
 }
@@ -334,7 +333,6 @@ impl Shared {
         Shared {
             strings_en: Locale::En.strings(),
             strings_zh: Locale::Zh.strings(),
-            order_index: site.nav.order_index(),
             extra_css: site
                 .config
                 .html
@@ -394,11 +392,9 @@ fn render_page<'a>(
     let nav = &site.nav;
     let item = nav.page_item.get(&page.id).copied();
 
-    let (prev, next) = match shared.order_index.get(&page.id) {
-        Some(&pos) => (
-            pos.checked_sub(1).map(|i| &site.pages[nav.order[i]]),
-            nav.order.get(pos + 1).map(|i| &site.pages[*i]),
-        ),
+    let (prev, next) = match nav.neighbours(page.id) {
+        Some((prev, next)) => (prev.map(|i| &site.pages[i]), next.map(|i| &site.pages[i])),
+        // The home page of a folder site is outside the tree: it leads to the first page.
         None => (
             None,
             nav.order
