@@ -333,15 +333,16 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
 fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
     let shown = src_display(config, rel);
     let path = config.src_dir.join(rel);
-    let text = match read_text(&path) {
-        Ok(t) => t,
+    // One copy of the text: parsed from here, and kept for error snippets.
+    let source: Arc<str> = match read_text(&path) {
+        Ok(t) => Arc::from(t),
         Err(d) => return (None, vec![d.in_file(&shown)]),
     };
-    let source: Arc<str> = Arc::from(text.as_str());
+    let text: &str = &source;
     let mut diags = Vec::new();
     let place = |d: Diagnostic| d.in_file(&shown).with_source(source.clone());
 
-    let split = match front_matter::split(&text) {
+    let split = match front_matter::split(text) {
         Ok(s) => s,
         Err(d) => return (None, vec![place(d)]),
     };
