@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::content::{self, Site};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{self, Theme, Written};
+use crate::search::{self, IndexStats, SearchIndex, SearchTestReport, Synonyms};
 
 /// What to build.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +18,8 @@ pub struct BuildOptions {
     pub out_dir: Option<PathBuf>,
     /// Environment variables for `HELPBOOK_<SECTION>__<KEY>` overrides.
     pub env: Vec<(String, String)>,
+    /// Run the search tests of `search-tests.yaml` after indexing; failures are errors.
+    pub check_search: bool,
 }
 
 impl BuildOptions {
@@ -26,6 +29,7 @@ impl BuildOptions {
             root: root.as_ref().to_path_buf(),
             out_dir: None,
             env: std::env::vars().collect(),
+            check_search: false,
         }
     }
 }
@@ -43,6 +47,12 @@ pub struct BuildReport {
     pub load_time: Duration,
     /// Time spent rendering templates and writing files.
     pub write_time: Duration,
+    /// The search index written (none when `[search] enable = false` or the build failed).
+    pub index: Option<IndexStats>,
+    /// Time spent indexing (in parallel with writing).
+    pub index_time: Duration,
+    /// Results of the search tests, when they were asked for and the site has some.
+    pub search_tests: Option<SearchTestReport>,
     /// Wall time of the whole build.
     pub elapsed: Duration,
     /// The site model, for callers that go on (search indexing, the preview server).
@@ -112,12 +122,95 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         return finish(report);
     }
     let theme = theme.expect("no errors means the theme loaded");
+    let synonyms = if site.config.search.enable {
+        let shown = content::src_display(&site.config, "");
+        match Synonyms::load(&site.config.src_dir, &shown) {
+            Ok(s) => Some(s),
+            Err(d) => {
+                report.diagnostics.push(d);
+                report.site = Some(site);
+                return finish(report);
+            }
+        }
+    } else {
+        None
+    };
     let write_start = Instant::now();
-    match render::write_site(&site, &theme) {
+    // Pages are written (on every core) while the index is built on a thread of its own.
+    let (written, indexed) = std::thread::scope(|scope| {
+        let indexer = synonyms.as_ref().map(|synonyms| {
+            let site = &site;
+            scope.spawn(move || {
+                let start = Instant::now();
+                let stats = search::write_index(site, synonyms, &site.config.out_dir);
+                (stats, start.elapsed())
+            })
+        });
+        let written = render::write_site(&site, &theme);
+        let indexed = indexer.map(|h| h.join().expect("the indexer does not panic"));
+        (written, indexed)
+    });
+    match written {
         Ok(written) => report.written = Some(written),
         Err(errors) => report.diagnostics.extend(errors),
+    }
+    if let Some((stats, time)) = indexed {
+        report.index_time = time;
+        match stats {
+            Ok(stats) => report.index = Some(stats),
+            Err(d) => report.diagnostics.push(d),
+        }
+    }
+    if options.check_search
+        && let Some(stats) = &report.index
+    {
+        match SearchIndex::open(&stats.dir) {
+            Ok(index) => {
+                if let Some(tests) = search::run_search_tests(&site, &index) {
+                    report.diagnostics.extend(tests.diagnostics.iter().cloned());
+                    report.search_tests = Some(tests);
+                }
+            }
+            Err(e) => report
+                .diagnostics
+                .push(Diagnostic::error(e.to_string()).in_file(&stats.dir)),
+        }
     }
     report.write_time = write_start.elapsed();
     report.site = Some(site);
     finish(report)
+}
+
+/// Opens the search index of the site at `root`, building the site first when there is no index
+/// or the content, `book.toml` or the theme changed since it was written.
+pub fn open_or_build_index(root: &Path) -> Result<SearchIndex, Vec<Diagnostic>> {
+    let options = BuildOptions::new(root);
+    let (config, _) = Config::load(root, options.env.iter().cloned())?;
+    let dir = config.out_dir.join(search::INDEX_DIR);
+    let built = std::fs::metadata(dir.join("helpbook.json")).and_then(|m| m.modified());
+    let fresh = built.is_ok_and(|built| {
+        let newer = |path: &Path| {
+            walkdir::WalkDir::new(path)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .any(|m| m.modified().is_ok_and(|t| t > built))
+        };
+        !newer(&config.src_dir) && !newer(&config.theme_dir) && !newer(&root.join("book.toml"))
+    });
+    if fresh && let Ok(index) = SearchIndex::open(&dir) {
+        return Ok(index);
+    }
+    if !config.search.enable {
+        return Err(vec![
+            Diagnostic::error("search is turned off for this site")
+                .in_file("book.toml")
+                .help("remove `enable = false` from [search]"),
+        ]);
+    }
+    let report = build(&options);
+    if report.failed() {
+        return Err(report.diagnostics);
+    }
+    SearchIndex::open(&dir).map_err(|e| vec![Diagnostic::error(e.to_string())])
 }

@@ -32,6 +32,8 @@ pub struct Config {
     pub book: BookConfig,
     /// `[build]`.
     pub build: BuildConfig,
+    /// `[search]`.
+    pub search: SearchConfig,
     /// What was kept of mdBook's `[output.html]`.
     pub html: HtmlConfig,
     /// Absolute path of the content folder.
@@ -123,6 +125,26 @@ impl Default for BuildConfig {
     }
 }
 
+/// `[search]`: the full-text index written next to the output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SearchConfig {
+    /// Build the search index (default true).
+    pub enable: bool,
+    /// Domain words the Chinese segmenter must keep whole (`卡顿`, `白板`), on top of the
+    /// built-in list and the Chinese phrases of `synonyms.yaml`.
+    pub extra_words: Vec<String>,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            enable: true,
+            extra_words: Vec::new(),
+        }
+    }
+}
+
 /// The parts of mdBook's `[output.html]` that helpbook honours.
 #[derive(Debug, Clone, Default)]
 pub struct HtmlConfig {
@@ -143,6 +165,7 @@ pub struct HtmlConfig {
 struct RawConfig {
     book: BookConfig,
     build: BuildConfig,
+    search: SearchConfig,
     /// mdBook renderers; only `html` is read.
     output: toml::Table,
     /// mdBook preprocessors; reported as ignored.
@@ -273,6 +296,7 @@ impl Config {
             theme_dir: root.join("theme"),
             book: raw.book,
             build: raw.build,
+            search: raw.search,
             html,
         };
         Ok((config, notes))

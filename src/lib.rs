@@ -12,7 +12,9 @@ pub mod i18n;
 pub mod init;
 pub mod markdown;
 pub mod render;
+pub mod search;
+pub mod server;
 
 mod build;
 
-pub use build::{BuildOptions, BuildReport, build};
+pub use build::{BuildOptions, BuildReport, build, open_or_build_index};

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use helpbook::content::{Audience, Kind};
 use helpbook::diagnostic::{Diagnostic, Severity};
+use helpbook::search::SearchRequest;
 use helpbook::{BuildOptions, build};
 
 /// Turns a folder of Markdown into a self-service help portal.
@@ -40,6 +42,42 @@ enum Command {
         /// Output folder (default: build-dir from book.toml, or public/).
         #[arg(short = 'd', long = "dest-dir", value_name = "OUT")]
         dest_dir: Option<PathBuf>,
+        /// Also run the search tests in content/search-tests.yaml; a failing test fails the build.
+        #[arg(long)]
+        check_search: bool,
+    },
+    /// Search the site's index from the terminal (building the site first if needed).
+    Search {
+        /// The site's folder (holding book.toml).
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        site: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Most results to show.
+        #[arg(short = 'n', long, default_value_t = 10)]
+        limit: usize,
+        /// Only pages of this kind.
+        #[arg(long, value_parser = ["guide", "troubleshooting", "reference", "playbook", "faq"])]
+        kind: Option<String>,
+        /// Only pages for this audience (pages for everyone always qualify).
+        #[arg(long, value_parser = ["teacher", "student", "developer", "admin", "support", "everyone"])]
+        audience: Option<String>,
+        /// What to search for, in your own words (several arguments are joined by spaces).
+        #[arg(value_name = "QUERY", num_args = 0..)]
+        query: Vec<String>,
+    },
+    /// Build the site and serve it with search on 127.0.0.1:3000.
+    Serve {
+        /// The site's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port to listen on (0 picks a free one).
+        #[arg(short, long, default_value_t = 3000)]
+        port: u16,
     },
     /// Create a new knowledge base (book.toml and sample content) that builds as it is.
     Init {
@@ -53,6 +91,15 @@ enum Command {
         #[arg(long, default_value = "en")]
         language: String,
     },
+}
+
+/// Output format of `search`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Readable results.
+    Text,
+    /// One JSON object: {"query", "total", "results": [...]}.
+    Json,
 }
 
 /// How much to print.
@@ -73,7 +120,30 @@ fn main() -> ExitCode {
         Verbosity::Normal
     };
     match cli.command {
-        Command::Build { dir, dest_dir } => run_build(dir, dest_dir, verbosity),
+        Command::Build {
+            dir,
+            dest_dir,
+            check_search,
+        } => run_build(dir, dest_dir, check_search, verbosity),
+        Command::Search {
+            site,
+            format,
+            limit,
+            kind,
+            audience,
+            query,
+        } => run_search(
+            site,
+            format,
+            SearchRequest {
+                query: query.join(" "),
+                limit,
+                kind: kind.as_deref().and_then(Kind::from_name),
+                audience: audience.as_deref().and_then(Audience::from_name),
+            },
+            verbosity,
+        ),
+        Command::Serve { dir, bind, port } => run_serve(dir, &bind, port, verbosity),
         Command::Init {
             dir,
             title,
@@ -96,9 +166,15 @@ fn print_diagnostics(diagnostics: &[Diagnostic], verbosity: Verbosity) {
     }
 }
 
-fn run_build(dir: PathBuf, dest_dir: Option<PathBuf>, verbosity: Verbosity) -> ExitCode {
+fn run_build(
+    dir: PathBuf,
+    dest_dir: Option<PathBuf>,
+    check_search: bool,
+    verbosity: Verbosity,
+) -> ExitCode {
     let mut options = BuildOptions::new(&dir);
     options.out_dir = dest_dir;
+    options.check_search = check_search;
     let report = build(&options);
     print_diagnostics(&report.diagnostics, verbosity);
     let seconds = report.elapsed.as_secs_f64();
@@ -106,7 +182,7 @@ fn run_build(dir: PathBuf, dest_dir: Option<PathBuf>, verbosity: Verbosity) -> E
         let errors = report.errors();
         let warnings = report.warnings();
         eprintln!(
-            "error: build failed with {} {}{}; nothing was written",
+            "error: build failed with {} {}{}; {}",
             errors,
             plural(errors, "error", "errors"),
             if warnings > 0 {
@@ -116,6 +192,11 @@ fn run_build(dir: PathBuf, dest_dir: Option<PathBuf>, verbosity: Verbosity) -> E
                 )
             } else {
                 String::new()
+            },
+            if report.written.is_some() {
+                "the site was written, but fix these before publishing"
+            } else {
+                "nothing was written"
             }
         );
         return ExitCode::from(1);
@@ -142,8 +223,149 @@ fn run_build(dir: PathBuf, dest_dir: Option<PathBuf>, verbosity: Verbosity) -> E
             written.redirects,
             written.assets
         );
+        if let Some(index) = &report.index {
+            println!(
+                "  search index: {} sections of {} pages, {:.1} MB ({:.1} KB per page) in {:.3} s",
+                thousands(index.sections),
+                thousands(index.pages),
+                index.bytes as f64 / 1e6,
+                index.bytes as f64 / 1e3 / index.pages.max(1) as f64,
+                report.index_time.as_secs_f64()
+            );
+        }
+    }
+    if let Some(tests) = &report.search_tests
+        && verbosity != Verbosity::Quiet
+    {
+        println!(
+            "Search tests: {}/{} passed; MRR@10 {:.3}, zero-result rate {:.1}%",
+            tests.passed(),
+            tests.outcomes.len(),
+            tests.mrr_at_10(),
+            tests.zero_result_rate() * 100.0
+        );
     }
     ExitCode::SUCCESS
+}
+
+fn run_search(
+    site: PathBuf,
+    format: Format,
+    request: SearchRequest,
+    verbosity: Verbosity,
+) -> ExitCode {
+    let index = match helpbook::open_or_build_index(&site) {
+        Ok(index) => index,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, verbosity);
+            eprintln!(
+                "error: cannot search {}",
+                helpbook::diagnostic::display_path(&site)
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let results = index.search(&request);
+    match format {
+        Format::Json => {
+            println!(
+                "{}",
+                serde_json::to_string(&results).expect("results serialise")
+            );
+        }
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", text_results(&results, color));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Results for a terminal: numbered, with the snippet's marks in bold when `color`.
+fn text_results(results: &helpbook::search::SearchResults, color: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if results.results.is_empty() {
+        let _ = writeln!(out, "No results for “{}”.", results.query.trim());
+        if let Some(reason) = &results.reason {
+            let _ = writeln!(out, "{reason}");
+        }
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} {} for “{}”{}",
+        results.total,
+        plural(results.total, "page", "pages"),
+        results.query.trim(),
+        if results.fuzzy {
+            " (close matches)"
+        } else {
+            ""
+        }
+    );
+    for (i, hit) in results.results.iter().enumerate() {
+        let section = if hit.section.is_empty() {
+            String::new()
+        } else {
+            format!(" › {}", hit.section)
+        };
+        let _ = writeln!(
+            out,
+            "\n{:>2}. {}{section}  [{}]",
+            i + 1,
+            hit.title,
+            hit.kind
+        );
+        let _ = writeln!(out, "    {}", hit.url);
+        let (on, off) = if color {
+            ("\x1b[1;33m", "\x1b[0m")
+        } else {
+            ("", "")
+        };
+        let snippet = hit
+            .snippet
+            .replace("<mark>", on)
+            .replace("</mark>", off)
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        if !snippet.is_empty() {
+            let _ = writeln!(out, "    {snippet}");
+        }
+    }
+    out
+}
+
+fn run_serve(dir: PathBuf, bind: &str, port: u16, verbosity: Verbosity) -> ExitCode {
+    let options = BuildOptions::new(&dir);
+    let report = build(&options);
+    print_diagnostics(&report.diagnostics, verbosity);
+    if report.failed() {
+        eprintln!("error: the site does not build; fix the errors above and run serve again");
+        return ExitCode::from(1);
+    }
+    let out_dir = report
+        .out_dir
+        .clone()
+        .expect("a built site has an output folder");
+    let addr = format!("{bind}:{port}");
+    match helpbook::server::serve_blocking(&out_dir, &addr, |addr| {
+        if verbosity != Verbosity::Quiet {
+            println!(
+                "Serving {} at http://{addr}/ (Ctrl+C to stop)",
+                helpbook::diagnostic::display_path(&out_dir)
+            );
+        }
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn run_init(dir: PathBuf, title: &str, language: &str, verbosity: Verbosity) -> ExitCode {

@@ -2,7 +2,8 @@
 //!
 //! Hidden files and folders (`.git`, `.DS_Store`, editor swap files) are skipped, symbolic links
 //! are followed but a link that loops back is reported and skipped, and data files that other
-//! stages read (`triage/*.yaml`, `glossary.yaml`, `synonyms.yaml`) are not copied as assets.
+//! stages read (`triage/*.yaml`, `glossary.yaml`, `synonyms.yaml`,
+//! `search-tests.yaml`) are not copied as assets.
 
 use std::path::Path;
 
@@ -29,8 +30,10 @@ fn is_data_file(rel: &str) -> bool {
     yaml && (rel.starts_with("triage/")
         || rel == "glossary.yaml"
         || rel == "synonyms.yaml"
+        || rel == "search-tests.yaml"
         || rel == "glossary.yml"
-        || rel == "synonyms.yml")
+        || rel == "synonyms.yml"
+        || rel == "search-tests.yml")
 }
 
 fn is_hidden_or_temp(name: &str) -> bool {

@@ -26,6 +26,21 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order menus list them.
+    pub const ALL: [Kind; 5] = [
+        Kind::Troubleshooting,
+        Kind::Guide,
+        Kind::Reference,
+        Kind::Playbook,
+        Kind::Faq,
+    ];
+
+    /// Parses a name as written in front matter.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        let name = name.trim().to_ascii_lowercase();
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The lowercase name, as written in front matter.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -55,6 +70,33 @@ pub enum Audience {
     /// Anyone (`all` is accepted too).
     #[serde(alias = "all")]
     Everyone,
+}
+
+impl Audience {
+    /// The lowercase name, as written in front matter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Teacher => "teacher",
+            Audience::Student => "student",
+            Audience::Developer => "developer",
+            Audience::Admin => "admin",
+            Audience::Support => "support",
+            Audience::Everyone => "everyone",
+        }
+    }
+
+    /// Parses a name as written in front matter (`all` means everyone).
+    pub fn from_name(name: &str) -> Option<Audience> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "teacher" => Audience::Teacher,
+            "student" => Audience::Student,
+            "developer" => Audience::Developer,
+            "admin" => Audience::Admin,
+            "support" => Audience::Support,
+            "everyone" | "all" => Audience::Everyone,
+            _ => return None,
+        })
+    }
 }
 
 /// How urgent the problem a troubleshooting page fixes is.
@@ -234,7 +276,7 @@ pub(crate) fn parse(split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
 }
 
 /// The error message without the snippet and location serde-saphyr adds to its Display.
-fn yaml_message(e: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
     let full = e.without_snippet().to_string();
     let first = full.lines().next().unwrap_or("").trim();
     // serde-saphyr appends " at line X, column Y"; the diagnostic carries the place itself.

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+pub(crate) use front_matter::yaml_message;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
 pub use nav::{Nav, NavItem, NavKind};
 

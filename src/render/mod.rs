@@ -191,6 +191,10 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
         Ok(html) => write("404.html", html.as_bytes(), &mut errors),
         Err(d) => errors.push(d),
     }
+    match render_search(site, theme, &shared) {
+        Ok(html) => write("search.html", html.as_bytes(), &mut errors),
+        Err(d) => errors.push(d),
+    }
     write("sitemap.xml", sitemap(site).as_bytes(), &mut errors);
 
     let mut redirects = 0;
@@ -232,7 +236,7 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
                 .chain(&site.config.html.additional_js)
                 .map(|p| out.join(p)),
         );
-        for name in ["404.html", "sitemap.xml"] {
+        for name in ["404.html", "search.html", "sitemap.xml"] {
             keep.insert(out.join(name));
         }
         keep.insert(out.join(STATIC_DIR).join("highlight.css"));
@@ -307,6 +311,13 @@ fn write_file(out: &Path, rel: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
 
 fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
     // A copy, not a hard link: a deploy step that edits the output must not edit the sources.
+    // The old file is removed first: were it a hard link to the source (`cp -al`, rsync
+    // --link-dest), copying over it would truncate the source itself.
+    match std::fs::remove_file(to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     std::fs::copy(from, to).map(|_| ())
 }
 
@@ -542,34 +553,58 @@ fn render_404(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Dia
     } else {
         format!("{base}/")
     };
-    let locale = Locale::from_tag(&site.config.book.language);
-    let mut ctx = Context::new();
-    ctx.insert("site", &site_ctx(site));
-    ctx.insert("root", &base);
-    ctx.insert("static", &format!("{base}{STATIC_DIR}/"));
-    ctx.insert("html_lang", locale.html_lang());
-    ctx.insert("t", shared.strings(locale));
-    ctx.insert("sidebar", &sidebar_for(site, None, "", &base, locale));
-    ctx.insert(
-        "extra_css",
-        &shared
-            .extra_css
-            .iter()
-            .map(|c| format!("{base}{c}"))
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert(
-        "extra_js",
-        &shared
-            .extra_js
-            .iter()
-            .map(|c| format!("{base}{c}"))
-            .collect::<Vec<_>>(),
-    );
+    let ctx = special_ctx(site, shared, &base);
     theme
         .tera
         .render("404.html", &ctx)
         .map_err(|e| template_error("404.html", &e))
+}
+
+/// The context of a page that is not made from Markdown (404, search): site-wide parts only,
+/// links rooted at `root`, in the book's language.
+fn special_ctx(site: &Site, shared: &Shared, root: &str) -> Context {
+    let locale = Locale::from_tag(&site.config.book.language);
+    let mut ctx = Context::new();
+    ctx.insert("site", &site_ctx(site));
+    ctx.insert("root", root);
+    ctx.insert("static", &format!("{root}{STATIC_DIR}/"));
+    ctx.insert("html_lang", locale.html_lang());
+    ctx.insert("t", shared.strings(locale));
+    ctx.insert("sidebar", &sidebar_for(site, None, "", root, locale));
+    let rooted = |files: &[String]| {
+        files
+            .iter()
+            .map(|c| format!("{root}{c}"))
+            .collect::<Vec<_>>()
+    };
+    ctx.insert("extra_css", &rooted(&shared.extra_css));
+    ctx.insert("extra_js", &rooted(&shared.extra_js));
+    ctx
+}
+
+/// The search page shell at the site root. The server fills in the query and the results at
+/// the markers the template carries (see `theme/templates/search.html`); served as a static
+/// file, the theme's script fills them from the search API.
+fn render_search(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Diagnostic> {
+    let mut ctx = special_ctx(site, shared, "");
+    let locale = Locale::from_tag(&site.config.book.language);
+    ctx.insert(
+        "page",
+        &serde_json::json!({
+            "title": locale.get("search"),
+            "html_lang": locale.html_lang(),
+            "is_home": false,
+            "is_search": true,
+            "url": "search.html",
+        }),
+    );
+    ctx.insert("breadcrumbs", &Vec::<()>::new());
+    ctx.insert("prev", &());
+    ctx.insert("next", &());
+    theme
+        .tera
+        .render("search.html", &ctx)
+        .map_err(|e| template_error("search.html", &e))
 }
 
 /// Children shown around the current page in a long section; the rest are reached through the

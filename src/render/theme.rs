@@ -17,6 +17,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../theme/templates/base.html")),
     ("page.html", include_str!("../../theme/templates/page.html")),
     (
+        "search.html",
+        include_str!("../../theme/templates/search.html"),
+    ),
+    (
         "section.html",
         include_str!("../../theme/templates/section.html"),
     ),

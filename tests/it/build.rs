@@ -244,6 +244,7 @@ fn environment_overrides_config() {
         root: site.root().to_path_buf(),
         out_dir: None,
         env: vec![("HELPBOOK_BOOK__TITLE".into(), "From env".into())],
+        ..Default::default()
     });
     assert!(!report.failed());
     assert!(site.output("a.html").contains("A · From env"));

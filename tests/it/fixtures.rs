@@ -95,6 +95,7 @@ fn sample_knowledge_base_builds_cleanly() {
         root: root.to_path_buf(),
         out_dir: Some(out.path().to_path_buf()),
         env: Vec::new(),
+        ..Default::default()
     });
     assert!(!report.failed(), "{}", messages(&report));
     assert_eq!(report.warnings(), 0, "{}", messages(&report));

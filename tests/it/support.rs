@@ -46,6 +46,7 @@ impl TestSite {
             root: self.root().to_path_buf(),
             out_dir: None,
             env: Vec::new(),
+            ..Default::default()
         })
     }
 

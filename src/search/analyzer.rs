@@ -1,0 +1,406 @@
+//! Text analysis shared by indexing, querying and snippets, so the three always agree on what a
+//! word is.
+//!
+//! One tokenizer handles mixed text: runs of Latin letters and digits become lowercase words
+//! (apostrophes dropped, full-width forms folded: `Can't` -> `cant`, `ＡＰＩ` -> `api`) and are
+//! stemmed afterwards; runs of Chinese characters go to jieba in search mode, with a project word
+//! list on top of its dictionary. A second tokenizer emits overlapping Chinese character bigrams
+//! for a lower-weighted field, so a phrase jieba segments differently from the page is still found.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use tantivy::tokenizer::{
+    Language, RemoveLongFilter, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
+use tantivy_jieba::jieba_rs::Jieba;
+
+/// Name of the mixed-text analyzer in the tantivy index.
+pub(crate) const TEXT: &str = "hb_text";
+/// Name of the Chinese bigram analyzer.
+pub(crate) const GRAMS: &str = "hb_grams";
+
+/// Words longer than this (bytes) are not indexed: base64 blobs and hashes only add noise.
+const MAX_WORD: usize = 48;
+
+const BUILTIN_WORDS: &str = include_str!("words.txt");
+
+/// Whether `c` is written without spaces between words (Chinese, Japanese, Korean).
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK Extension A
+        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK Compatibility Ideographs
+        | 0x20000..=0x2FA1F) // Extensions B-F and compatibility supplement
+}
+
+/// Whether `c` belongs to a Latin-script (or other spaced-script) word.
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() && !is_cjk(c)
+}
+
+/// Full-width ASCII (`ＡＰＩ`, `１２３`) folded to ASCII, as Chinese input methods type it.
+fn fold_width(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '’'
+}
+
+/// The words of `text` before stemming, with byte offsets into `text`: the common ground of the
+/// index tokenizer and the query parser.
+pub(crate) fn words<'a>(jieba: &Jieba, text: &'a str, mut emit: impl FnMut(Word<'a>)) {
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        let c = fold_width(c);
+        if is_cjk(c) {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, n)) = chars.peek() {
+                if !is_cjk(n) {
+                    break;
+                }
+                end = i + n.len_utf8();
+                chars.next();
+            }
+            let run = &text[start..end];
+            for t in jieba.cut_for_search(run, true) {
+                emit(Word {
+                    text: std::borrow::Cow::Borrowed(t.word),
+                    start: start + t.byte_start,
+                    end: start + t.byte_end,
+                    cjk: true,
+                });
+            }
+        } else if is_word_char(c) {
+            let mut word = String::new();
+            word.extend(c.to_lowercase());
+            let mut end = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            while let Some(&(i, n)) = chars.peek() {
+                let n = fold_width(n);
+                if is_word_char(n) {
+                    word.extend(n.to_lowercase());
+                } else if is_apostrophe(n) {
+                    // Inside a word only: `can't` -> `cant`, but `'quoted'` keeps its letters.
+                    let mut ahead = text[i + n.len_utf8()..].chars();
+                    if !ahead.next().map(fold_width).is_some_and(is_word_char) {
+                        break;
+                    }
+                } else {
+                    break;
+                }
+                end = i + text[i..].chars().next().map_or(1, char::len_utf8);
+                chars.next();
+            }
+            emit(Word {
+                text: std::borrow::Cow::Owned(word),
+                start,
+                end,
+                cjk: false,
+            });
+        }
+    }
+}
+
+/// One word of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Word<'a> {
+    /// Lowercased, apostrophes removed (not stemmed).
+    pub text: std::borrow::Cow<'a, str>,
+    /// Byte range in the analysed text.
+    pub start: usize,
+    pub end: usize,
+    /// Chinese (segmented by jieba) rather than a spaced-script word.
+    pub cjk: bool,
+}
+
+/// The mixed-script tokenizer registered as [`TEXT`] (before stemming).
+#[derive(Clone)]
+pub(crate) struct MixedTokenizer {
+    jieba: Arc<Jieba>,
+    tokens: Vec<Token>,
+}
+
+impl MixedTokenizer {
+    pub(crate) fn new(jieba: Arc<Jieba>) -> Self {
+        MixedTokenizer {
+            jieba,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Tokenizer for MixedTokenizer {
+    type TokenStream<'a> = VecTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+        self.tokens.clear();
+        let tokens = &mut self.tokens;
+        words(&self.jieba, text, |w| {
+            let position = tokens.len();
+            tokens.push(Token {
+                offset_from: w.start,
+                offset_to: w.end,
+                position,
+                text: w.text.into_owned(),
+                position_length: 1,
+            });
+        });
+        VecTokenStream::new(&mut self.tokens)
+    }
+}
+
+/// Overlapping bigrams of every Chinese run (a lone character is emitted on its own). Latin text
+/// is skipped but still advances positions, so a phrase never spans two runs.
+#[derive(Clone, Default)]
+pub(crate) struct BigramTokenizer {
+    tokens: Vec<Token>,
+}
+
+/// Calls `emit(bigram, start, end, position)` for each Chinese bigram of `text`.
+pub(crate) fn bigrams(text: &str, mut emit: impl FnMut(&str, usize, usize, usize)) {
+    let mut position = 0;
+    let mut run: Vec<(usize, char)> = Vec::new();
+    let mut flush = |run: &mut Vec<(usize, char)>, position: &mut usize| {
+        match run.len() {
+            0 => {}
+            1 => {
+                let (s, c) = run[0];
+                emit(&text[s..s + c.len_utf8()], s, s + c.len_utf8(), *position);
+                *position += 1;
+            }
+            _ => {
+                for pair in run.windows(2) {
+                    let (s, _) = pair[0];
+                    let (e, c) = pair[1];
+                    emit(&text[s..e + c.len_utf8()], s, e + c.len_utf8(), *position);
+                    *position += 1;
+                }
+            }
+        }
+        if !run.is_empty() {
+            // A gap so that phrase queries never join two runs.
+            *position += 2;
+        }
+        run.clear();
+    };
+    for (i, c) in text.char_indices() {
+        if is_cjk(c) {
+            run.push((i, c));
+        } else {
+            flush(&mut run, &mut position);
+        }
+    }
+    flush(&mut run, &mut position);
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = VecTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+        self.tokens.clear();
+        let tokens = &mut self.tokens;
+        bigrams(text, |gram, start, end, position| {
+            tokens.push(Token {
+                offset_from: start,
+                offset_to: end,
+                position,
+                text: gram.to_string(),
+                position_length: 1,
+            });
+        });
+        VecTokenStream::new(&mut self.tokens)
+    }
+}
+
+/// A token stream over tokens computed up front.
+pub(crate) struct VecTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl<'a> VecTokenStream<'a> {
+    fn new(tokens: &'a mut Vec<Token>) -> Self {
+        VecTokenStream { tokens, next: 0 }
+    }
+}
+
+impl TokenStream for VecTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The analysers of one index: the mixed-text one (stemmed) and the bigram one.
+#[derive(Clone)]
+pub(crate) struct Analyzers {
+    pub jieba: Arc<Jieba>,
+    pub text: TextAnalyzer,
+    pub grams: TextAnalyzer,
+}
+
+impl Analyzers {
+    /// Analysers whose segmenter also knows `extra` words.
+    pub(crate) fn new(extra: &[String]) -> Analyzers {
+        let jieba = jieba_with(extra);
+        let text = TextAnalyzer::builder(MixedTokenizer::new(jieba.clone()))
+            .filter(RemoveLongFilter::limit(MAX_WORD))
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let grams = TextAnalyzer::builder(BigramTokenizer::default()).build();
+        Analyzers { jieba, text, grams }
+    }
+
+    /// The stemmed index form of one already-lowercased word.
+    pub(crate) fn stem(&self, word: &str) -> Option<String> {
+        let mut analyzer = self.text.clone();
+        let mut stream = analyzer.token_stream(word);
+        stream.next().map(|t| t.text.clone())
+    }
+
+    /// Stemmed tokens of `text` with their byte ranges.
+    pub(crate) fn tokens(&self, text: &str) -> Vec<(String, usize, usize)> {
+        let mut analyzer = self.text.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push((t.text.clone(), t.offset_from, t.offset_to));
+        }
+        out
+    }
+}
+
+/// The words of the built-in list.
+pub(crate) fn builtin_words() -> impl Iterator<Item = &'static str> {
+    BUILTIN_WORDS
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+}
+
+/// Frequency given to project words. jieba's own suggestion only keeps a word whole on its own;
+/// inside a sentence a neighbouring dictionary word can still win (`视频卡` + `顿` over
+/// `视频` + `卡顿`), so project words get the weight of a common word.
+const WORD_FREQ: usize = 20_000;
+
+fn add_word(jieba: &mut Jieba, word: &str) {
+    let freq = jieba.suggest_freq(word).max(WORD_FREQ);
+    jieba.add_word(word, Some(freq), None);
+}
+
+/// jieba with its dictionary, the built-in list, and `extra`. Loading the dictionary takes a
+/// while, so the base instance is made once per process and each distinct word list once.
+fn jieba_with(extra: &[String]) -> Arc<Jieba> {
+    static BASE: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
+        let mut jieba = Jieba::new();
+        for w in builtin_words() {
+            add_word(&mut jieba, w);
+        }
+        Arc::new(jieba)
+    });
+    static WITH_EXTRA: LazyLock<Mutex<HashMap<Vec<String>, Arc<Jieba>>>> =
+        LazyLock::new(Default::default);
+    let mut extra: Vec<String> = extra
+        .iter()
+        .map(|w| w.trim().to_string())
+        .filter(|w| w.chars().any(is_cjk) && !BASE.has_word(w))
+        .collect();
+    extra.sort();
+    extra.dedup();
+    if extra.is_empty() {
+        return BASE.clone();
+    }
+    let mut cache = WITH_EXTRA.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(j) = cache.get(&extra) {
+        return j.clone();
+    }
+    let mut jieba = Jieba::clone(&BASE);
+    for w in &extra {
+        add_word(&mut jieba, w);
+    }
+    let jieba = Arc::new(jieba);
+    if cache.len() > 16 {
+        cache.clear();
+    }
+    cache.insert(extra, jieba.clone());
+    jieba
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stemmed(text: &str) -> Vec<String> {
+        Analyzers::new(&[])
+            .tokens(text)
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    }
+
+    #[test]
+    fn english_is_lowercased_stemmed_and_keeps_contractions() {
+        assert_eq!(
+            stemmed("Students can't hear RECORDINGS"),
+            ["student", "cant", "hear", "record"]
+        );
+    }
+
+    #[test]
+    fn full_width_letters_fold_to_ascii() {
+        assert_eq!(stemmed("ＡＰＩ 密钥"), ["api", "密钥"]);
+    }
+
+    #[test]
+    fn domain_words_stay_whole() {
+        let t = stemmed("视频卡顿怎么办");
+        assert!(t.contains(&"卡顿".to_string()), "{t:?}");
+        assert!(!t.contains(&"视频卡".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn extra_words_are_honoured() {
+        let a = Analyzers::new(&["课中断流".to_string()]);
+        let t: Vec<String> = a.tokens("课中断流了").into_iter().map(|t| t.0).collect();
+        assert!(t.contains(&"课中断流".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn mixed_scripts_split_at_script_changes() {
+        assert_eq!(stemmed("Rc和Arc区别"), ["rc", "和", "arc", "区别"]);
+    }
+
+    #[test]
+    fn bigrams_cover_runs_and_lone_characters() {
+        let mut out = Vec::new();
+        bigrams("视频很卡 ok 卡", |g, _, _, p| {
+            out.push((g.to_string(), p))
+        });
+        let grams: Vec<&str> = out.iter().map(|(g, _)| g.as_str()).collect();
+        assert_eq!(grams, ["视频", "频很", "很卡", "卡"]);
+        assert_eq!(out[1].1, out[0].1 + 1);
+        assert!(out[3].1 > out[2].1 + 1, "runs are separated: {out:?}");
+    }
+
+    #[test]
+    fn offsets_point_into_the_text() {
+        let text = "Wi‑Fi 很卡";
+        for (_, s, e) in Analyzers::new(&[]).tokens(text) {
+            assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+        }
+    }
+}

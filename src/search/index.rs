@@ -1,0 +1,284 @@
+//! Writing the index: one tantivy document per page section, so a result opens at its heading.
+//!
+//! The index lives in `<output>/.helpbook/search/` (hidden, so the output pruning and the server's
+//! static files leave it alone) next to `helpbook.json`, which records what a reader of the index
+//! needs to analyse queries the same way: the segmenter's extra words and the synonyms. A build
+//! writes a fresh index beside the old one and swaps it in, so a running server never opens a
+//! half-written index.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, TantivyDocument};
+
+use super::analyzer::{self, Analyzers};
+use super::synonyms::Synonyms;
+use crate::content::Site;
+use crate::diagnostic::Diagnostic;
+use crate::i18n::Locale;
+
+/// Where the index goes, relative to the output folder.
+pub const INDEX_DIR: &str = ".helpbook/search";
+const META_FILE: &str = "helpbook.json";
+/// Bumped when the schema or the analysis changes, so an old index is rebuilt, not misread.
+const FORMAT: u32 = 2;
+
+/// The index's fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    pub title: Field,
+    pub symptoms: Field,
+    pub tags: Field,
+    pub heading: Field,
+    pub body: Field,
+    pub code: Field,
+    pub grams: Field,
+    pub kind: Field,
+    pub audience: Field,
+    pub lang: Field,
+    pub page: Field,
+    /// 1 for a Chinese page, 0 otherwise: results in the reader's script rank a little higher.
+    pub zh: Field,
+    pub url: Field,
+}
+
+impl Fields {
+    pub(crate) fn schema() -> (Schema, Fields) {
+        let mut b = Schema::builder();
+        let text = |stored: bool, analyzer: &str| {
+            let o = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            if stored { o.set_stored() } else { o }
+        };
+        let fields = Fields {
+            title: b.add_text_field("title", text(true, analyzer::TEXT)),
+            symptoms: b.add_text_field("symptoms", text(false, analyzer::TEXT)),
+            tags: b.add_text_field("tags", text(false, analyzer::TEXT)),
+            heading: b.add_text_field("heading", text(true, analyzer::TEXT)),
+            body: b.add_text_field("body", text(true, analyzer::TEXT)),
+            code: b.add_text_field("code", text(false, analyzer::TEXT)),
+            grams: b.add_text_field("grams", text(false, analyzer::GRAMS)),
+            kind: b.add_text_field("kind", STRING | STORED),
+            audience: b.add_text_field("audience", STRING),
+            lang: b.add_text_field("lang", STRING | STORED),
+            page: b.add_u64_field("page", FAST | INDEXED),
+            zh: b.add_u64_field("zh", FAST),
+            url: b.add_text_field("url", STORED),
+        };
+        (b.build(), fields)
+    }
+
+    /// Looks the fields up in an opened index.
+    pub(crate) fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            title: f("title")?,
+            symptoms: f("symptoms")?,
+            tags: f("tags")?,
+            heading: f("heading")?,
+            body: f("body")?,
+            code: f("code")?,
+            grams: f("grams")?,
+            kind: f("kind")?,
+            audience: f("audience")?,
+            lang: f("lang")?,
+            page: f("page")?,
+            zh: f("zh")?,
+            url: f("url")?,
+        })
+    }
+}
+
+/// What a reader of the index needs besides tantivy's files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Meta {
+    pub format: u32,
+    /// `book.language`: the language of messages about a search.
+    pub language: String,
+    /// Words added to the segmenter's dictionary.
+    pub words: Vec<String>,
+    pub synonyms: Synonyms,
+    pub pages: usize,
+    pub sections: usize,
+}
+
+/// What indexing wrote.
+#[derive(Debug, Clone)]
+pub struct IndexStats {
+    /// The index folder.
+    pub dir: PathBuf,
+    /// Pages indexed.
+    pub pages: usize,
+    /// Documents (page sections) indexed.
+    pub sections: usize,
+    /// Size of the index on disk, in bytes.
+    pub bytes: u64,
+}
+
+/// The segmenter's extra words for a site: `[search] extra-words` and the Chinese phrases of
+/// the synonyms.
+pub(crate) fn site_words(site: &Site, synonyms: &Synonyms) -> Vec<String> {
+    let mut words: Vec<String> = site.config.search.extra_words.clone();
+    words.extend(synonyms.chinese_words().map(str::to_string));
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// Indexes every page of `site` into `out_dir/.helpbook/search`, replacing the previous index.
+pub fn write_index(
+    site: &Site,
+    synonyms: &Synonyms,
+    out_dir: &Path,
+) -> Result<IndexStats, Diagnostic> {
+    let words = site_words(site, synonyms);
+    let analyzers = Analyzers::new(&words);
+    let final_dir = out_dir.join(INDEX_DIR);
+    let parent = final_dir.parent().expect("INDEX_DIR has a parent");
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Diagnostic::error(format!("search index: {what}: {e}"))
+            .in_file(&final_dir)
+            .help("check that the output folder is writable and the disk is not full")
+    };
+    std::fs::create_dir_all(parent).map_err(|e| fail("cannot create the folder", &e))?;
+    let tmp = parent.join(format!("search.new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| fail("cannot create the folder", &e))?;
+
+    let (schema, f) = Fields::schema();
+    let index = Index::create_in_dir(&tmp, schema).map_err(|e| fail("cannot create", &e))?;
+    register(&index, &analyzers);
+    // One indexing thread: the build renders pages on the other core meanwhile.
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, 64 << 20)
+        .map_err(|e| fail("cannot open a writer", &e))?;
+    let mut pages = 0;
+    let mut sections = 0;
+    for page in site.pages.iter().filter(|p| !p.generated) {
+        pages += 1;
+        let audience = page.front.audience.map_or("everyone", |a| a.as_str());
+        let description = page
+            .front
+            .description
+            .as_deref()
+            .filter(|d| !d.trim().is_empty());
+        for (i, section) in page.sections.iter().enumerate() {
+            let intro = i == 0;
+            let body: std::borrow::Cow<'_, str> = match (intro, description) {
+                (true, Some(d)) if section.text.trim().is_empty() => d.into(),
+                (true, Some(d)) => format!("{d}\n{}", section.text).into(),
+                _ => section.text.as_str().into(),
+            };
+            if body.trim().is_empty()
+                && section.code.trim().is_empty()
+                && section.heading.trim().is_empty()
+            {
+                continue;
+            }
+            let url = match &section.anchor {
+                Some(a) => format!("/{}#{a}", page.url),
+                None => format!("/{}", page.url),
+            };
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.title, &page.title);
+            doc.add_text(f.heading, &section.heading);
+            doc.add_text(f.body, &body);
+            if !section.code.is_empty() {
+                doc.add_text(f.code, &section.code);
+            }
+            for s in &page.front.symptoms {
+                doc.add_text(f.symptoms, s);
+            }
+            for t in &page.front.tags {
+                doc.add_text(f.tags, t);
+            }
+            if page.title.chars().any(analyzer::is_cjk) || body.chars().any(analyzer::is_cjk) {
+                doc.add_text(f.grams, &page.title);
+                for s in &page.front.symptoms {
+                    doc.add_text(f.grams, s);
+                }
+                doc.add_text(f.grams, &section.heading);
+                doc.add_text(f.grams, &body);
+            }
+            doc.add_text(f.kind, page.kind.as_str());
+            doc.add_text(f.audience, audience);
+            doc.add_text(f.lang, &page.lang);
+            doc.add_u64(f.page, page.id as u64);
+            doc.add_u64(f.zh, u64::from(page.locale == Locale::Zh));
+            doc.add_text(f.url, &url);
+            writer
+                .add_document(doc)
+                .map_err(|e| fail("cannot add a document", &e))?;
+            sections += 1;
+        }
+    }
+    writer.commit().map_err(|e| fail("cannot commit", &e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| fail("cannot finish merging", &e))?;
+
+    let meta = Meta {
+        format: FORMAT,
+        language: site.config.book.language.clone(),
+        words,
+        synonyms: synonyms.clone(),
+        pages,
+        sections,
+    };
+    let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
+    std::fs::write(tmp.join(META_FILE), json)
+        .map_err(|e| fail("cannot write helpbook.json", &e))?;
+
+    // Swap: the old index is moved aside first, so the final name always holds a whole index.
+    let old = parent.join(format!("search.old-{}", std::process::id()));
+    if final_dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(&final_dir, &old).map_err(|e| fail("cannot replace", &e))?;
+    }
+    std::fs::rename(&tmp, &final_dir).map_err(|e| fail("cannot replace", &e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(IndexStats {
+        bytes: dir_size(&final_dir),
+        dir: final_dir,
+        pages,
+        sections,
+    })
+}
+
+/// Registers the analysers under the names the schema uses.
+pub(crate) fn register(index: &Index, analyzers: &Analyzers) {
+    let m = index.tokenizers();
+    m.register(analyzer::TEXT, analyzers.text.clone());
+    m.register(analyzer::GRAMS, analyzers.grams.clone());
+}
+
+/// Reads `meta.json` of an index folder.
+pub(crate) fn read_meta(dir: &Path) -> Result<Meta, String> {
+    let path = dir.join(META_FILE);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta: Meta = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is damaged: {e}", path.display()))?;
+    if meta.format != FORMAT {
+        return Err(format!(
+            "the index was written by another version of helpbook (format {}, expected {FORMAT})",
+            meta.format
+        ));
+    }
+    Ok(meta)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,0 +1,727 @@
+//! Turning what a reader typed into a tantivy query, and running it.
+//!
+//! We never hand the reader's text to tantivy's `QueryParser`: its syntax (`AND`, quotes,
+//! `field:`) is not what readers mean, and it turns a run of Chinese characters into one phrase
+//! that must match exactly. Instead the query is analysed with the index's own analyser and
+//! built from its tokens:
+//!
+//! - every word is a clause over the fields, weighted by [`FIELD_BOOSTS`]; the words are OR-ed,
+//!   and a document that has *all* of them gets a bonus, as does one with the words in order;
+//! - a word the index does not know gets typo tolerance (edit distance 1 from 4 letters,
+//!   2 from 8), and the last word also matches as a prefix while the reader is still typing;
+//! - Chinese also matches through character bigrams, so a segmentation that differs between
+//!   query and page costs ranking, never the result;
+//! - a phrase from `synonyms.yaml` brings in the other phrases of its group, weighted lower;
+//! - a search that finds nothing exactly is retried with typo tolerance on every word.
+
+use std::collections::HashMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+
+use super::analyzer::{self, Analyzers, Word};
+use super::index::Fields;
+use crate::content::{Audience, Kind};
+
+/// How much a match in each field counts, relative to the body text. Title beats symptoms
+/// (the reader's own words, from front matter) beats headings and tags beats prose beats code.
+pub const FIELD_BOOSTS: [(&str, f32); 6] = [
+    ("title", 6.0),
+    ("symptoms", 4.5),
+    ("heading", 3.0),
+    ("tags", 2.5),
+    ("body", 1.0),
+    ("code", 0.3),
+];
+/// Weight of the Chinese bigram field (a safety net under jieba's words).
+const GRAMS_BOOST: f32 = 0.6;
+/// A typo-tolerant match counts this much of an exact one.
+const FUZZY_FACTOR: f32 = 0.6;
+/// A prefix match of the last word (search as you type).
+const PREFIX_FACTOR: f32 = 0.7;
+/// A phrase from the same synonym group as one the reader typed.
+const SYNONYM_FACTOR: f32 = 0.6;
+/// Extra weight of a document matching every word.
+const ALL_WORDS_BONUS: f32 = 1.0;
+/// Extra weight of the words in the order typed.
+const PHRASE_BONUS: f32 = 1.5;
+/// Longest query analysed, in characters; the rest is ignored.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Most words analysed.
+const MAX_TERMS: usize = 24;
+
+/// Words so common in questions that they say nothing about the answer. They still count in
+/// phrases, and a query of nothing else keeps them.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "not", "no", "is", "are", "was", "were", "be", "been", "to",
+    "of", "in", "on", "at", "for", "with", "my", "me", "i", "im", "it", "its", "this", "that",
+    "how", "do", "does", "did", "what", "why", "when", "where", "which", "who", "you", "your",
+    "from", "by", "as", "so", "if", "then", "there", "into", "can", "should", "would", "will",
+    "we", "our", "us", "they", "them", "their", "he", "she", "his", "her", "am", "has", "have",
+    "had", "any", "some", "get", "gets", "got", "please", "help",
+];
+const STOP_WORDS_ZH: &[&str] = &[
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "嘛",
+    "怎么",
+    "怎么办",
+    "怎么样",
+    "怎样",
+    "如何",
+    "为什么",
+    "为何",
+    "什么",
+    "是",
+    "在",
+    "我",
+    "我的",
+    "你",
+    "你的",
+    "他",
+    "她",
+    "它",
+    "们",
+    "我们",
+    "他们",
+    "很",
+    "也",
+    "都",
+    "就",
+    "还",
+    "又",
+    "和",
+    "与",
+    "或",
+    "一下",
+    "请问",
+    "老是",
+    "总是",
+    "一直",
+    "可以",
+    "能",
+    "会",
+    "要",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "有",
+    "该",
+    "办",
+];
+
+fn is_stop(word: &Word<'_>) -> bool {
+    if word.cjk {
+        STOP_WORDS_ZH.contains(&word.text.as_ref())
+    } else {
+        STOP_WORDS.contains(&word.text.as_ref())
+    }
+}
+
+/// A search as asked.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// What the reader typed.
+    pub query: String,
+    /// Most results (pages) to return.
+    pub limit: usize,
+    /// Only pages of this kind.
+    pub kind: Option<Kind>,
+    /// Only pages for this audience (pages for everyone always qualify).
+    pub audience: Option<Audience>,
+}
+
+/// One analysed word of the query.
+#[derive(Debug, Clone)]
+pub(crate) struct QueryWord {
+    /// As typed, lowercased.
+    pub raw: String,
+    /// Index form (stemmed).
+    pub stem: String,
+    pub cjk: bool,
+    pub stop: bool,
+    /// Position in the query, for phrases.
+    pub position: usize,
+    /// Byte range in the query.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The analysed query, kept for highlighting.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    /// Words that take part in matching (stop words dropped unless nothing else is left).
+    pub words: Vec<QueryWord>,
+    /// Every word, in order, for phrases and synonyms.
+    pub all: Vec<QueryWord>,
+    /// Stems of synonyms brought in (for highlighting).
+    pub synonym_stems: Vec<String>,
+    /// Chinese phrases brought in by synonyms (for highlighting).
+    pub synonym_cjk: Vec<String>,
+    /// Words that got typo tolerance, with their edit distance.
+    pub fuzzy: Vec<(String, u8)>,
+    /// The last word, matched as a prefix too.
+    pub prefix: Option<String>,
+}
+
+/// Analyses `text` (already cut to [`MAX_QUERY_CHARS`]).
+pub(crate) fn analyse(analyzers: &Analyzers, text: &str) -> Plan {
+    let mut all = Vec::new();
+    analyzer::words(&analyzers.jieba, text, |w| {
+        if all.len() >= MAX_TERMS * 2 {
+            return;
+        }
+        let stem = if w.cjk {
+            w.text.to_string()
+        } else {
+            match analyzers.stem(&w.text) {
+                Some(s) => s,
+                None => return, // too long to be indexed
+            }
+        };
+        all.push(QueryWord {
+            stop: is_stop(&w),
+            raw: w.text.to_string(),
+            stem,
+            cjk: w.cjk,
+            position: all.len(),
+            start: w.start,
+            end: w.end,
+        });
+    });
+    let mut words: Vec<QueryWord> = Vec::new();
+    let keep_stops = all.iter().all(|w| w.stop);
+    for w in &all {
+        if (keep_stops || !w.stop) && !words.iter().any(|x| x.stem == w.stem) {
+            words.push(w.clone());
+        }
+    }
+    words.truncate(MAX_TERMS);
+    Plan {
+        words,
+        all,
+        ..Plan::default()
+    }
+}
+
+/// Compiled synonym groups: each phrase as its words' stems, and its Chinese text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SynonymTable {
+    groups: Vec<Vec<Phrase>>,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    stems: Vec<String>,
+    /// The phrase itself, when it is Chinese (matched as a substring of the query).
+    cjk: Option<String>,
+}
+
+impl SynonymTable {
+    pub(crate) fn new(analyzers: &Analyzers, groups: &[Vec<String>]) -> SynonymTable {
+        let groups = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|p| {
+                        let plan = analyse(analyzers, p);
+                        Phrase {
+                            stems: plan.all.iter().map(|w| w.stem.clone()).collect(),
+                            cjk: p.chars().any(analyzer::is_cjk).then(|| p.to_lowercase()),
+                        }
+                    })
+                    .filter(|p| !p.stems.is_empty())
+                    .collect()
+            })
+            .collect();
+        SynonymTable { groups }
+    }
+}
+
+/// A match of a synonym phrase in the query: the query words it covers and the other phrases.
+struct Concept<'a> {
+    covers: Vec<usize>,
+    others: Vec<&'a Phrase>,
+}
+
+fn find_concepts<'a>(table: &'a SynonymTable, plan: &Plan, query: &str) -> Vec<Concept<'a>> {
+    let lower = query.to_lowercase();
+    let stems: Vec<&str> = plan.all.iter().map(|w| w.stem.as_str()).collect();
+    let mut out = Vec::new();
+    for group in &table.groups {
+        let mut best: Option<(usize, Vec<usize>)> = None;
+        for (i, phrase) in group.iter().enumerate() {
+            let n = phrase.stems.len();
+            let mut covered: Option<Vec<usize>> = None;
+            if let Some(at) = stems
+                .windows(n)
+                .position(|w| w.iter().zip(&phrase.stems).all(|(a, b)| *a == b.as_str()))
+            {
+                covered = Some((at..at + n).collect());
+            } else if let Some(cjk) = &phrase.cjk
+                && let Some(byte) = lower.find(cjk.as_str())
+            {
+                // Chinese: the phrase is in the query even when jieba cut it differently.
+                let end = byte + cjk.len();
+                let within: Vec<usize> = plan
+                    .all
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.start >= byte && w.end <= end)
+                    .map(|(i, _)| i)
+                    .collect();
+                covered = Some(within);
+            }
+            if let Some(c) = covered
+                && best.as_ref().is_none_or(|(_, b)| c.len() > b.len())
+            {
+                best = Some((i, c));
+            }
+        }
+        if let Some((matched, covers)) = best {
+            let covers = covers
+                .into_iter()
+                .filter_map(|i| {
+                    let stem = &plan.all[i].stem;
+                    plan.words.iter().position(|w| &w.stem == stem)
+                })
+                .collect();
+            out.push(Concept {
+                covers,
+                others: group
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != matched)
+                    .map(|(_, p)| p)
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+/// What the query builder needs from the index.
+pub(crate) struct Context<'a> {
+    pub searcher: &'a Searcher,
+    pub fields: &'a Fields,
+    pub synonyms: &'a SynonymTable,
+}
+
+impl Context<'_> {
+    /// The text fields with their boosts, strongest first; the first five are prose.
+    fn text_fields(&self) -> [(Field, f32); 6] {
+        let f = self.fields;
+        [
+            (f.title, boost_of("title")),
+            (f.symptoms, boost_of("symptoms")),
+            (f.heading, boost_of("heading")),
+            (f.tags, boost_of("tags")),
+            (f.body, boost_of("body")),
+            (f.code, boost_of("code")),
+        ]
+    }
+
+    /// Whether any text field has `stem`.
+    fn known(&self, stem: &str) -> bool {
+        self.text_fields().iter().any(|(field, _)| {
+            self.searcher
+                .doc_freq(&Term::from_field_text(*field, stem))
+                .is_ok_and(|n| n > 0)
+        })
+    }
+}
+
+fn boost_of(name: &str) -> f32 {
+    FIELD_BOOSTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(1.0, |(_, b)| *b)
+}
+
+fn boxed(q: impl Query + 'static) -> Box<dyn Query> {
+    Box::new(q)
+}
+
+fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
+    if (by - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        boxed(BoostQuery::new(q, by))
+    }
+}
+
+fn dismax(mut qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if qs.len() == 1 {
+        qs.pop().expect("one query")
+    } else {
+        boxed(DisjunctionMaxQuery::with_tie_breaker(qs, 0.1))
+    }
+}
+
+fn edit_distance_for(raw: &str) -> Option<u8> {
+    match raw.chars().count() {
+        0..=3 => None,
+        4..=7 => Some(1),
+        _ => Some(2),
+    }
+}
+
+/// Builds the query. `fuzzy_all` turns typo tolerance on for every word (the fallback).
+pub(crate) fn build(
+    cx: &Context<'_>,
+    plan: &mut Plan,
+    query: &str,
+    request: &SearchRequest,
+    fuzzy_all: bool,
+) -> Box<dyn Query> {
+    let fields = cx.text_fields();
+    let typing = !query.ends_with(char::is_whitespace);
+    let last = plan.words.len().saturating_sub(1);
+    plan.fuzzy.clear();
+    plan.prefix = None;
+
+    // One clause per word.
+    let mut word_clauses: Vec<Box<dyn Query>> = Vec::new();
+    for (i, w) in plan.words.iter().enumerate() {
+        let mut alts: Vec<Box<dyn Query>> = fields
+            .iter()
+            .map(|(field, b)| {
+                boost(
+                    boxed(TermQuery::new(
+                        Term::from_field_text(*field, &w.stem),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    *b,
+                )
+            })
+            .collect();
+        if !w.cjk {
+            let prose = &fields[..5];
+            if let Some(d) = edit_distance_for(&w.raw)
+                && (fuzzy_all || !cx.known(&w.stem))
+            {
+                plan.fuzzy.push((w.stem.clone(), d));
+                for (field, b) in prose {
+                    alts.push(boost(
+                        boxed(FuzzyTermQuery::new(
+                            Term::from_field_text(*field, &w.stem),
+                            d,
+                            true,
+                        )),
+                        b * FUZZY_FACTOR,
+                    ));
+                }
+            }
+            if i == last && typing && w.raw.chars().count() >= 2 {
+                plan.prefix = Some(w.raw.clone());
+                for (field, b) in prose {
+                    alts.push(boost(
+                        boxed(FuzzyTermQuery::new_prefix(
+                            Term::from_field_text(*field, &w.raw),
+                            0,
+                            true,
+                        )),
+                        b * PREFIX_FACTOR,
+                    ));
+                }
+            }
+        }
+        word_clauses.push(dismax(alts));
+    }
+
+    let mut should: Vec<(Occur, Box<dyn Query>)> = word_clauses
+        .iter()
+        .map(|q| (Occur::Should, q.box_clone()))
+        .collect();
+
+    // Synonyms: other phrases of a group whose phrase the reader typed.
+    let concepts = find_concepts(cx.synonyms, plan, query);
+    let mut units: Vec<Box<dyn Query>> = Vec::new();
+    let mut covered = vec![false; plan.words.len()];
+    for concept in &concepts {
+        let mut alts: Vec<Box<dyn Query>> = Vec::new();
+        for phrase in &concept.others {
+            if let Some(q) = phrase_clause(cx, phrase) {
+                alts.push(boost(q, SYNONYM_FACTOR));
+            }
+            plan.synonym_stems.extend(phrase.stems.iter().cloned());
+            plan.synonym_cjk.extend(phrase.cjk.iter().cloned());
+        }
+        if alts.is_empty() {
+            continue;
+        }
+        let alternatives = dismax(alts);
+        should.push((Occur::Should, alternatives.box_clone()));
+        if !concept.covers.is_empty() {
+            let own: Vec<(Occur, Box<dyn Query>)> = concept
+                .covers
+                .iter()
+                .map(|&i| (Occur::Must, word_clauses[i].box_clone()))
+                .collect();
+            for &i in &concept.covers {
+                covered[i] = true;
+            }
+            units.push(dismax(vec![boxed(BooleanQuery::new(own)), alternatives]));
+        } else {
+            units.push(alternatives);
+        }
+    }
+    for (i, q) in word_clauses.iter().enumerate() {
+        if !covered[i] {
+            units.push(q.box_clone());
+        }
+    }
+
+    // Bonus for matching every word (or its synonym).
+    if units.len() > 1 {
+        let all: Vec<(Occur, Box<dyn Query>)> =
+            units.into_iter().map(|q| (Occur::Must, q)).collect();
+        should.push((
+            Occur::Should,
+            boost(boxed(BooleanQuery::new(all)), ALL_WORDS_BONUS),
+        ));
+    }
+
+    // Bonus for the words in the order typed (spaced scripts), stop words included.
+    let latin: Vec<&QueryWord> = plan.all.iter().filter(|w| !w.cjk).collect();
+    for run in latin.chunk_by(|a, b| b.position == a.position + 1) {
+        if run.len() >= 2 && run.iter().any(|w| !w.stop) {
+            let phrases: Vec<Box<dyn Query>> = fields[..5]
+                .iter()
+                .map(|(field, b)| {
+                    let terms: Vec<(usize, Term)> = run
+                        .iter()
+                        .map(|w| {
+                            (
+                                w.position - run[0].position,
+                                Term::from_field_text(*field, &w.stem),
+                            )
+                        })
+                        .collect();
+                    boost(
+                        boxed(PhraseQuery::new_with_offset_and_slop(terms, 1)),
+                        b * PHRASE_BONUS,
+                    )
+                })
+                .collect();
+            should.push((Occur::Should, dismax(phrases)));
+        }
+    }
+
+    // Chinese bigrams: every bigram outside stop words, and the whole run as a phrase.
+    let stop_spans: Vec<(usize, usize)> = plan
+        .all
+        .iter()
+        .filter(|w| w.cjk && w.stop)
+        .map(|w| (w.start, w.end))
+        .collect();
+    let mut grams: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut run: Vec<(usize, Term)> = Vec::new();
+    let mut runs: Vec<Vec<(usize, Term)>> = Vec::new();
+    let mut last_pos = None;
+    analyzer::bigrams(query, |gram, start, end, position| {
+        let term = Term::from_field_text(cx.fields.grams, gram);
+        if last_pos.is_some_and(|p| position != p + 1) {
+            runs.push(std::mem::take(&mut run));
+        }
+        last_pos = Some(position);
+        run.push((position, term.clone()));
+        let in_stop = stop_spans.iter().any(|(s, e)| start >= *s && end <= *e);
+        if !in_stop {
+            grams.push((
+                Occur::Should,
+                boxed(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+    });
+    runs.push(run);
+    if !grams.is_empty() {
+        should.push((
+            Occur::Should,
+            boost(boxed(BooleanQuery::new(grams)), GRAMS_BOOST),
+        ));
+    }
+    for run in runs.into_iter().filter(|r| r.len() >= 2) {
+        let base = run[0].0;
+        let terms = run.into_iter().map(|(p, t)| (p - base, t)).collect();
+        should.push((
+            Occur::Should,
+            boost(boxed(PhraseQuery::new_with_offset(terms)), PHRASE_BONUS),
+        ));
+    }
+
+    let matching = boxed(BooleanQuery::new(should));
+    let mut filters: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, matching)];
+    if let Some(kind) = request.kind {
+        filters.push((Occur::Must, string_filter(cx.fields.kind, &[kind.as_str()])));
+    }
+    if let Some(audience) = request.audience {
+        filters.push((
+            Occur::Must,
+            string_filter(cx.fields.audience, &[audience.as_str(), "everyone"]),
+        ));
+    }
+    if filters.len() == 1 {
+        filters.pop().expect("one").1
+    } else {
+        boxed(BooleanQuery::new(filters))
+    }
+}
+
+/// A synonym phrase as a clause: all its words (exactly), or its Chinese text as a bigram
+/// phrase.
+fn phrase_clause(cx: &Context<'_>, phrase: &Phrase) -> Option<Box<dyn Query>> {
+    let fields = cx.text_fields();
+    let words: Vec<(Occur, Box<dyn Query>)> = phrase
+        .stems
+        .iter()
+        .filter(|s| !STOP_WORDS.contains(&s.as_str()) || phrase.stems.len() == 1)
+        .map(|s| {
+            let per_field = fields
+                .iter()
+                .map(|(field, b)| {
+                    boost(
+                        boxed(TermQuery::new(
+                            Term::from_field_text(*field, s),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                        *b,
+                    )
+                })
+                .collect();
+            (Occur::Must, dismax(per_field))
+        })
+        .collect();
+    let mut alts = Vec::new();
+    if !words.is_empty() {
+        alts.push(boxed(BooleanQuery::new(words)));
+    }
+    if let Some(cjk) = &phrase.cjk {
+        let mut terms = Vec::new();
+        analyzer::bigrams(cjk, |g, _, _, p| {
+            terms.push((p, Term::from_field_text(cx.fields.grams, g)))
+        });
+        match terms.len() {
+            0 => {}
+            1 => alts.push(boxed(TermQuery::new(
+                terms.pop().expect("one").1,
+                IndexRecordOption::WithFreqs,
+            ))),
+            _ => alts.push(boxed(PhraseQuery::new_with_offset(terms))),
+        }
+    }
+    (!alts.is_empty()).then(|| dismax(alts))
+}
+
+fn string_filter(field: Field, values: &[&str]) -> Box<dyn Query> {
+    let any: Vec<(Occur, Box<dyn Query>)> = values
+        .iter()
+        .map(|v| {
+            (
+                Occur::Should,
+                boxed(TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::Basic,
+                )),
+            )
+        })
+        .collect();
+    boxed(ConstScoreQuery::new(boxed(BooleanQuery::new(any)), 0.0))
+}
+
+/// Collects the best-scoring section of every matching page, so one long page cannot fill the
+/// result list with its sections, and the total counts pages. Pages in the script the reader
+/// typed in (Chinese or not) get [`SAME_SCRIPT_FACTOR`] times their score.
+pub(crate) struct BestPerPage {
+    /// Whether the query is Chinese.
+    pub zh: bool,
+}
+
+/// Score factor of a page in the query's script: a Chinese question prefers the Chinese page,
+/// without hiding an English page that matches much better.
+const SAME_SCRIPT_FACTOR: f32 = 1.3;
+
+/// The best section of one page: (page, score, document).
+pub(crate) type PageHit = (u64, Score, DocAddress);
+
+impl Collector for BestPerPage {
+    type Fruit = Vec<PageHit>;
+    type Child = BestPerPageSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<BestPerPageSegment> {
+        Ok(BestPerPageSegment {
+            segment,
+            pages: reader.fast_fields().u64("page")?,
+            zh: reader.fast_fields().u64("zh")?,
+            prefer: u64::from(self.zh),
+            best: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<PageHit>>) -> tantivy::Result<Vec<PageHit>> {
+        let mut best: HashMap<u64, (Score, DocAddress)> = HashMap::new();
+        for (page, score, doc) in fruits.into_iter().flatten() {
+            let e = best.entry(page).or_insert((score, doc));
+            if score > e.0 {
+                *e = (score, doc);
+            }
+        }
+        let mut hits: Vec<PageHit> = best.into_iter().map(|(p, (s, d))| (p, s, d)).collect();
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(hits)
+    }
+}
+
+/// [`BestPerPage`] within one segment.
+pub(crate) struct BestPerPageSegment {
+    segment: SegmentOrdinal,
+    pages: Column<u64>,
+    zh: Column<u64>,
+    prefer: u64,
+    best: HashMap<u64, (Score, DocId)>,
+}
+
+impl SegmentCollector for BestPerPageSegment {
+    type Fruit = Vec<PageHit>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let page = self.pages.first(doc).unwrap_or(u64::MAX);
+        let score = if self.zh.first(doc) == Some(self.prefer) {
+            score * SAME_SCRIPT_FACTOR
+        } else {
+            score
+        };
+        let e = self.best.entry(page).or_insert((score, doc));
+        if score > e.0 {
+            *e = (score, doc);
+        }
+    }
+
+    fn harvest(self) -> Vec<PageHit> {
+        let segment = self.segment;
+        self.best
+            .into_iter()
+            .map(|(p, (s, d))| (p, s, DocAddress::new(segment, d)))
+            .collect()
+    }
+}

@@ -1,0 +1,118 @@
+//! `content/synonyms.yaml`: groups of phrases that mean the same thing to a reader.
+//!
+//! ```yaml
+//! - [no sound, muted, can't hear, 没声音, 听不到]
+//! - [laggy, frozen, choppy, 卡顿, 很卡]
+//! ```
+//!
+//! A query containing one phrase of a group also searches for the others, with less weight than
+//! the words the reader typed.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content::yaml_message;
+use crate::diagnostic::Diagnostic;
+
+/// The file's name in the content folder.
+pub(crate) const FILE: &str = "synonyms.yaml";
+
+/// Synonym groups, as written (trimmed, empty phrases dropped).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Synonyms {
+    /// Each group lists phrases that mean the same thing.
+    pub groups: Vec<Vec<String>>,
+}
+
+impl Synonyms {
+    /// Reads `synonyms.yaml` (or `.yml`) from the content folder; a missing file means none.
+    pub fn load(src_dir: &Path, display: &str) -> Result<Synonyms, Diagnostic> {
+        for name in [FILE, "synonyms.yml"] {
+            let path = src_dir.join(name);
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let shown = format!("{display}{name}");
+                    let text = String::from_utf8(bytes).map_err(|e| {
+                        Diagnostic::error(format!(
+                            "not valid UTF-8 (invalid byte at offset {})",
+                            e.utf8_error().valid_up_to()
+                        ))
+                        .in_file(&shown)
+                        .help("save the file with UTF-8 encoding")
+                    })?;
+                    return Synonyms::parse(&text).map_err(|d| d.in_file(&shown));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(Diagnostic::error(format!("cannot read: {e}"))
+                        .in_file(format!("{display}{name}")));
+                }
+            }
+        }
+        Ok(Synonyms::default())
+    }
+
+    /// Parses the YAML text: a list of lists of phrases.
+    pub fn parse(text: &str) -> Result<Synonyms, Diagnostic> {
+        if text.trim().is_empty() {
+            return Ok(Synonyms::default());
+        }
+        let raw: Option<Vec<Vec<String>>> = serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as usize, l.column() as usize))
+                .unwrap_or((1, 1));
+            Diagnostic::error(format!("synonyms: {}", yaml_message(&e)))
+                .at(line.max(1), column.max(1))
+                .help("write one group per line, e.g. `- [no sound, muted, 没声音]`")
+        })?;
+        let groups = raw
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| {
+                let mut g: Vec<String> = g
+                    .into_iter()
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                g.dedup();
+                g
+            })
+            .filter(|g| g.len() > 1)
+            .collect();
+        Ok(Synonyms { groups })
+    }
+
+    /// Every Chinese phrase, for the segmenter's word list (short ones only: a long phrase kept
+    /// whole would hide the words inside it).
+    pub(crate) fn chinese_words(&self) -> impl Iterator<Item = &str> {
+        self.groups
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|p| {
+                let n = p.chars().count();
+                (2..=6).contains(&n) && p.chars().all(super::analyzer::is_cjk)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_groups() {
+        let s = Synonyms::parse("# c\n- [no sound, muted, 没声音]\n- [lag, ' laggy ']\n").unwrap();
+        assert_eq!(s.groups.len(), 2);
+        assert_eq!(s.groups[1], ["lag", "laggy"]);
+        assert_eq!(s.chinese_words().collect::<Vec<_>>(), ["没声音"]);
+    }
+
+    #[test]
+    fn error_points_at_the_line() {
+        let e = Synonyms::parse("- [a, b]\n- {x: 1}\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+}
