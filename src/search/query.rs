@@ -343,6 +343,25 @@ impl Context<'_> {
     }
 }
 
+impl Context<'_> {
+    /// Whether some prose field has a word starting with `prefix` (as typed, lowercased).
+    fn has_prefix(&self, prefix: &str) -> bool {
+        let fields = self.text_fields();
+        self.searcher.segment_readers().iter().any(|segment| {
+            fields[..5].iter().any(|(field, _)| {
+                let Ok(inverted) = segment.inverted_index(*field) else {
+                    return false;
+                };
+                let Ok(mut stream) = inverted.terms().range().ge(prefix.as_bytes()).into_stream()
+                else {
+                    return false;
+                };
+                stream.advance() && stream.key().starts_with(prefix.as_bytes())
+            })
+        })
+    }
+}
+
 fn boost_of(name: &str) -> f32 {
     FIELD_BOOSTS
         .iter()
@@ -409,8 +428,11 @@ pub(crate) fn build(
             .collect();
         if !w.cjk {
             let prose = &fields[..5];
+            let completing = i == last && typing && w.raw.chars().count() >= 2;
+            // A word still being typed that some word starts with is not a typo.
             if let Some(d) = edit_distance_for(&w.raw)
-                && (fuzzy_all || !cx.known(&w.stem))
+                && (fuzzy_all
+                    || (!cx.known(&w.stem) && !(completing && cx.has_prefix(&w.raw))))
             {
                 plan.fuzzy.push((w.stem.clone(), d));
                 for (field, b) in prose {
@@ -424,7 +446,7 @@ pub(crate) fn build(
                     ));
                 }
             }
-            if i == last && typing && w.raw.chars().count() >= 2 {
+            if completing {
                 plan.prefix = Some(w.raw.clone());
                 for (field, b) in prose {
                     alts.push(boost(

@@ -5,4 +5,5 @@ mod cli;
 mod fixtures;
 mod invalid;
 mod markdown;
+mod search;
 mod support;
