@@ -431,8 +431,7 @@ pub(crate) fn build(
             let completing = i == last && typing && w.raw.chars().count() >= 2;
             // A word still being typed that some word starts with is not a typo.
             if let Some(d) = edit_distance_for(&w.raw)
-                && (fuzzy_all
-                    || (!cx.known(&w.stem) && !(completing && cx.has_prefix(&w.raw))))
+                && (fuzzy_all || !(cx.known(&w.stem) || completing && cx.has_prefix(&w.raw)))
             {
                 plan.fuzzy.push((w.stem.clone(), d));
                 for (field, b) in prose {
