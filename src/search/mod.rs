@@ -182,14 +182,15 @@ impl SearchIndex {
         };
         let q = query::build(&cx, &mut plan, &query, request, false);
         let mut hits = searcher.search(&*q, &collector).unwrap_or_default();
-        let mut fuzzy = !plan.fuzzy.is_empty();
+        let mut fuzzy = plan.fuzzy;
         if hits.is_empty() {
             let q = query::build(&cx, &mut plan, &query, request, true);
-            if !plan.fuzzy.is_empty() {
+            if plan.fuzzy {
                 hits = searcher.search(&*q, &collector).unwrap_or_default();
                 fuzzy = true;
             }
         }
+        query::rank(&mut hits, limit);
         results.total = hits.len();
         results.fuzzy = fuzzy && !hits.is_empty();
         if hits.is_empty() {

@@ -27,6 +27,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader,
 
 use super::analyzer::{self, Analyzers, Word};
 use super::index::Fields;
+use super::snippet::within_distance;
 use crate::content::{Audience, Kind};
 
 /// How much a match in each field counts, relative to the body text. Title beats symptoms
@@ -170,8 +171,10 @@ pub(crate) struct Plan {
     pub synonym_stems: Vec<String>,
     /// Chinese phrases brought in by synonyms (for highlighting).
     pub synonym_cjk: Vec<String>,
-    /// Words that got typo tolerance, with their edit distance.
-    pub fuzzy: Vec<(String, u8)>,
+    /// Whether some word was widened for a typo.
+    pub fuzzy: bool,
+    /// Index words that typos and the prefix of the last word were widened to.
+    pub expanded: Vec<String>,
     /// The last word, matched as a prefix too.
     pub prefix: Option<String>,
 }
@@ -343,22 +346,81 @@ impl Context<'_> {
     }
 }
 
+/// How a word the reader typed is widened to words of the index.
+#[derive(Debug, Clone, Copy)]
+enum Expand {
+    /// Words starting with it (the word being typed).
+    Prefix,
+    /// Words within this many edits (a typo).
+    Typo(u8),
+}
+
+/// Most index words one typed word expands to.
+const MAX_EXPANSIONS: usize = 8;
+/// Most dictionary entries read per field for a prefix (bounds the cost of `re`).
+const MAX_SCANNED: usize = 512;
+
 impl Context<'_> {
-    /// Whether some prose field has a word starting with `prefix` (as typed, lowercased).
-    fn has_prefix(&self, prefix: &str) -> bool {
-        let fields = self.text_fields();
-        self.searcher.segment_readers().iter().any(|segment| {
-            fields[..5].iter().any(|(field, _)| {
-                let Ok(inverted) = segment.inverted_index(*field) else {
-                    return false;
+    /// Index words that `word` may have meant, most frequent first (closest first for typos).
+    /// Looked up once in the dictionaries of the title, symptoms and body fields, then searched
+    /// as plain terms in every field: far cheaper than an automaton query per field.
+    fn expand(&self, word: &str, how: Expand) -> Vec<String> {
+        let mut found: HashMap<String, u64> = HashMap::new();
+        let mut add = |key: &[u8], doc_freq: u32| {
+            if let Ok(k) = std::str::from_utf8(key) {
+                *found.entry(k.to_string()).or_default() += u64::from(doc_freq);
+            }
+        };
+        let f = self.fields;
+        for segment in self.searcher.segment_readers() {
+            for field in [f.title, f.symptoms, f.body] {
+                let Ok(inverted) = segment.inverted_index(field) else {
+                    continue;
                 };
-                let Ok(mut stream) = inverted.terms().range().ge(prefix.as_bytes()).into_stream()
-                else {
-                    return false;
-                };
-                stream.advance() && stream.key().starts_with(prefix.as_bytes())
-            })
-        })
+                let dict = inverted.terms();
+                match how {
+                    Expand::Prefix => {
+                        let Ok(mut stream) = dict.range().ge(word.as_bytes()).into_stream() else {
+                            continue;
+                        };
+                        let mut scanned = 0;
+                        while stream.advance() && scanned < MAX_SCANNED {
+                            if !stream.key().starts_with(word.as_bytes()) {
+                                break;
+                            }
+                            add(stream.key(), stream.value().doc_freq);
+                            scanned += 1;
+                        }
+                    }
+                    Expand::Typo(d) => {
+                        let term = Term::from_field_text(field, word);
+                        let Ok(dfa) = FuzzyTermQuery::new(term, d, true).automaton() else {
+                            continue;
+                        };
+                        let Ok(mut stream) = dict.search(dfa).into_stream() else {
+                            continue;
+                        };
+                        while stream.advance() {
+                            add(stream.key(), stream.value().doc_freq);
+                        }
+                    }
+                }
+            }
+        }
+        found.remove(word);
+        let mut words: Vec<(String, u64)> = found.into_iter().collect();
+        let closeness = |w: &str| match how {
+            Expand::Typo(_) => usize::from(!within_distance(word, w, 1)),
+            Expand::Prefix => 0,
+        };
+        words.sort_by(|a, b| {
+            closeness(&a.0)
+                .cmp(&closeness(&b.0))
+                .then(b.1.cmp(&a.1))
+                .then(a.0.cmp(&b.0))
+        });
+        words.truncate(MAX_EXPANSIONS);
+        words.into_iter().map(|(w, _)| w).collect()
     }
 }
 
@@ -408,8 +470,9 @@ pub(crate) fn build(
     let fields = cx.text_fields();
     let typing = !query.ends_with(char::is_whitespace);
     let last = plan.words.len().saturating_sub(1);
-    plan.fuzzy.clear();
+    plan.fuzzy = false;
     plan.prefix = None;
+    plan.expanded.clear();
 
     // One clause per word.
     let mut word_clauses: Vec<Box<dyn Query>> = Vec::new();
@@ -428,36 +491,38 @@ pub(crate) fn build(
             .collect();
         if !w.cjk {
             let prose = &fields[..5];
+            let mut widen = |words: Vec<String>, factor: f32, alts: &mut Vec<Box<dyn Query>>| {
+                for word in &words {
+                    for (field, b) in prose {
+                        alts.push(boost(
+                            boxed(TermQuery::new(
+                                Term::from_field_text(*field, word),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            b * factor,
+                        ));
+                    }
+                }
+                plan.expanded.extend(words);
+            };
             let completing = i == last && typing && w.raw.chars().count() >= 2;
+            let completions = if completing {
+                plan.prefix = Some(w.raw.clone());
+                cx.expand(&w.raw, Expand::Prefix)
+            } else {
+                Vec::new()
+            };
             // A word still being typed that some word starts with is not a typo.
             if let Some(d) = edit_distance_for(&w.raw)
-                && (fuzzy_all || !(cx.known(&w.stem) || completing && cx.has_prefix(&w.raw)))
+                && (fuzzy_all || !(cx.known(&w.stem) || !completions.is_empty()))
             {
-                plan.fuzzy.push((w.stem.clone(), d));
-                for (field, b) in prose {
-                    alts.push(boost(
-                        boxed(FuzzyTermQuery::new(
-                            Term::from_field_text(*field, &w.stem),
-                            d,
-                            true,
-                        )),
-                        b * FUZZY_FACTOR,
-                    ));
+                let typos = cx.expand(&w.stem, Expand::Typo(d));
+                if !typos.is_empty() {
+                    plan.fuzzy = true;
+                    widen(typos, FUZZY_FACTOR, &mut alts);
                 }
             }
-            if completing {
-                plan.prefix = Some(w.raw.clone());
-                for (field, b) in prose {
-                    alts.push(boost(
-                        boxed(FuzzyTermQuery::new_prefix(
-                            Term::from_field_text(*field, &w.raw),
-                            0,
-                            true,
-                        )),
-                        b * PREFIX_FACTOR,
-                    ));
-                }
-            }
+            widen(completions, PREFIX_FACTOR, &mut alts);
         }
         word_clauses.push(dismax(alts));
     }
@@ -686,12 +751,16 @@ impl Collector for BestPerPage {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<BestPerPageSegment> {
+        let pages = reader.fast_fields().u64("page")?;
+        // Page ids are dense (the build numbers pages from 0), so a vector beats a hash map.
+        let slots = usize::try_from(pages.max_value()).unwrap_or(0) + 1;
         Ok(BestPerPageSegment {
             segment,
-            pages: reader.fast_fields().u64("page")?,
+            pages,
             zh: reader.fast_fields().u64("zh")?,
             prefer: u64::from(self.zh),
-            best: HashMap::new(),
+            best: vec![(Score::NEG_INFINITY, 0); slots],
+            touched: Vec::new(),
         })
     }
 
@@ -699,7 +768,10 @@ impl Collector for BestPerPage {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<PageHit>>) -> tantivy::Result<Vec<PageHit>> {
+    fn merge_fruits(&self, mut fruits: Vec<Vec<PageHit>>) -> tantivy::Result<Vec<PageHit>> {
+        if fruits.len() == 1 {
+            return Ok(fruits.pop().expect("one"));
+        }
         let mut best: HashMap<u64, (Score, DocAddress)> = HashMap::new();
         for (page, score, doc) in fruits.into_iter().flatten() {
             let e = best.entry(page).or_insert((score, doc));
@@ -707,9 +779,18 @@ impl Collector for BestPerPage {
                 *e = (score, doc);
             }
         }
-        let mut hits: Vec<PageHit> = best.into_iter().map(|(p, (s, d))| (p, s, d)).collect();
-        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(hits)
+        Ok(best.into_iter().map(|(p, (s, d))| (p, s, d)).collect())
+    }
+}
+
+/// Orders hits best first, sorting only the first `limit` (the rest keep their count).
+pub(crate) fn rank(hits: &mut [PageHit], limit: usize) {
+    let order = |a: &PageHit, b: &PageHit| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if hits.len() > limit && limit > 0 {
+        hits.select_nth_unstable_by(limit - 1, order);
+        hits[..limit].sort_unstable_by(order);
+    } else {
+        hits.sort_unstable_by(order);
     }
 }
 
@@ -719,20 +800,32 @@ pub(crate) struct BestPerPageSegment {
     pages: Column<u64>,
     zh: Column<u64>,
     prefer: u64,
-    best: HashMap<u64, (Score, DocId)>,
+    /// Best (score, doc) by page id.
+    best: Vec<(Score, DocId)>,
+    /// Page ids seen, in first-seen order.
+    touched: Vec<u32>,
 }
 
 impl SegmentCollector for BestPerPageSegment {
     type Fruit = Vec<PageHit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let page = self.pages.first(doc).unwrap_or(u64::MAX);
+        let Some(page) = self.pages.first(doc) else {
+            return;
+        };
         let score = if self.zh.first(doc) == Some(self.prefer) {
             score * SAME_SCRIPT_FACTOR
         } else {
             score
         };
-        let e = self.best.entry(page).or_insert((score, doc));
+        let slot = page as usize;
+        if slot >= self.best.len() {
+            self.best.resize(slot + 1, (Score::NEG_INFINITY, 0));
+        }
+        let e = &mut self.best[slot];
+        if e.0 == Score::NEG_INFINITY {
+            self.touched.push(page as u32);
+        }
         if score > e.0 {
             *e = (score, doc);
         }
@@ -740,9 +833,12 @@ impl SegmentCollector for BestPerPageSegment {
 
     fn harvest(self) -> Vec<PageHit> {
         let segment = self.segment;
-        self.best
-            .into_iter()
-            .map(|(p, (s, d))| (p, s, DocAddress::new(segment, d)))
+        self.touched
+            .iter()
+            .map(|&p| {
+                let (s, d) = self.best[p as usize];
+                (u64::from(p), s, DocAddress::new(segment, d))
+            })
             .collect()
     }
 }

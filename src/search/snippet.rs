@@ -20,7 +20,6 @@ const LEAD: usize = 40;
 pub(crate) struct Marks {
     exact: HashSet<String>,
     prefix: Option<String>,
-    fuzzy: Vec<(String, u8)>,
     cjk: Vec<String>,
 }
 
@@ -33,6 +32,7 @@ impl Marks {
             .map(|w| w.stem.clone())
             .collect();
         exact.extend(plan.synonym_stems.iter().cloned());
+        exact.extend(plan.expanded.iter().cloned());
         let mut cjk: Vec<String> = plan
             .words
             .iter()
@@ -51,7 +51,6 @@ impl Marks {
         Marks {
             exact,
             prefix: plan.prefix.clone().filter(|p| p.chars().count() >= 2),
-            fuzzy: plan.fuzzy.clone(),
             cjk,
         }
     }
@@ -60,14 +59,9 @@ impl Marks {
         if self.exact.contains(stem) {
             return true;
         }
-        if let Some(p) = &self.prefix
-            && original.to_lowercase().starts_with(p.as_str())
-        {
-            return true;
-        }
-        self.fuzzy
-            .iter()
-            .any(|(w, d)| within_distance(w, stem, *d as usize))
+        self.prefix
+            .as_ref()
+            .is_some_and(|p| original.to_lowercase().starts_with(p.as_str()))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests: the library and the binary on fixture sites.
 
+mod browser;
 mod build;
 mod cli;
 mod fixtures;
