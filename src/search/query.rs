@@ -514,7 +514,7 @@ pub(crate) fn build(
             };
             // A word still being typed that some word starts with is not a typo.
             if let Some(d) = edit_distance_for(&w.raw)
-                && (fuzzy_all || !(cx.known(&w.stem) || !completions.is_empty()))
+                && (fuzzy_all || (!cx.known(&w.stem) && completions.is_empty()))
             {
                 let typos = cx.expand(&w.stem, Expand::Typo(d));
                 if !typos.is_empty() {
