@@ -87,7 +87,9 @@ fn main() {
     if !queries_only {
         build_and_report(&site, &out);
     }
-    measure_queries(&out);
+    if !std::env::args().any(|a| a == "--build-only") {
+        measure_queries(&out);
+    }
 }
 
 fn build_and_report(site: &std::path::Path, out: &std::path::Path) {
@@ -155,7 +157,14 @@ fn measure_queries(out: &std::path::Path) {
             mine.push(t.elapsed());
         }
         mine.sort();
-        per_query.push((percentile(&mine, 0.5), &r.query));
+        per_query.push((
+            percentile(&mine, 0.5),
+            if r.kind.is_some() {
+                "(troubleshooting only)"
+            } else {
+                r.query.as_str()
+            },
+        ));
         times.extend(mine);
     }
     times.sort();
@@ -173,8 +182,13 @@ fn measure_queries(out: &std::path::Path) {
         percentile(&times, 0.99).as_secs_f64() * 1e3,
         times.last().unwrap().as_secs_f64() * 1e3
     );
+    let shown = if std::env::args().any(|a| a == "--all") {
+        per_query.len()
+    } else {
+        5
+    };
     println!("slowest queries (median):");
-    for (t, q) in per_query.iter().rev().take(5) {
+    for (t, q) in per_query.iter().rev().take(shown) {
         println!("  {:>8.3} ms  {q}", t.as_secs_f64() * 1e3);
     }
 }

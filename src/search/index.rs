@@ -24,7 +24,9 @@ use crate::i18n::Locale;
 pub const INDEX_DIR: &str = ".helpbook/search";
 const META_FILE: &str = "helpbook.json";
 /// Bumped when the schema or the analysis changes, so an old index is rebuilt, not misread.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// Marks the code field in [`Fields::schema`]: the text analyser without positions.
+const CODE: &str = "code";
 
 /// The index's fields.
 #[derive(Debug, Clone, Copy)]
@@ -49,10 +51,21 @@ impl Fields {
     pub(crate) fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
         let text = |stored: bool, analyzer: &str| {
+            // Code is never matched as a phrase, so it keeps no positions.
+            let record = if analyzer == CODE {
+                IndexRecordOption::WithFreqs
+            } else {
+                IndexRecordOption::WithFreqsAndPositions
+            };
+            let analyzer = if analyzer == CODE {
+                analyzer::TEXT
+            } else {
+                analyzer
+            };
             let o = TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzer)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                    .set_index_option(record),
             );
             if stored { o.set_stored() } else { o }
         };
@@ -62,7 +75,7 @@ impl Fields {
             tags: b.add_text_field("tags", text(false, analyzer::TEXT)),
             heading: b.add_text_field("heading", text(true, analyzer::TEXT)),
             body: b.add_text_field("body", text(true, analyzer::TEXT)),
-            code: b.add_text_field("code", text(false, analyzer::TEXT)),
+            code: b.add_text_field("code", text(false, CODE)),
             grams: b.add_text_field("grams", text(false, analyzer::GRAMS)),
             kind: b.add_text_field("kind", STRING | STORED),
             audience: b.add_text_field("audience", STRING),

@@ -82,6 +82,7 @@ pub enum OpenError {
 /// An opened index, ready for queries from any number of threads.
 pub struct SearchIndex {
     reader: IndexReader,
+    page_map: query::PageMap,
     fields: Fields,
     analyzers: Analyzers,
     synonyms: SynonymTable,
@@ -125,8 +126,10 @@ impl SearchIndex {
             .try_into()
             .map_err(|e: tantivy::TantivyError| unusable(e.to_string()))?;
         let synonyms = SynonymTable::new(&analyzers, &meta.synonyms.groups);
+        let page_map = query::page_map(&reader.searcher()).map_err(|e| unusable(e.to_string()))?;
         Ok(SearchIndex {
             reader,
+            page_map,
             fields,
             synonyms,
             locale: Locale::from_tag(&meta.language),
@@ -179,6 +182,7 @@ impl SearchIndex {
         };
         let collector = BestPerPage {
             zh: query.chars().any(analyzer::is_cjk),
+            pages: &self.page_map,
         };
         let q = query::build(&cx, &mut plan, &query, request, false);
         let mut hits = searcher.search(&*q, &collector).unwrap_or_default();
@@ -202,6 +206,7 @@ impl SearchIndex {
             results.reason = Some(t("search_fuzzy"));
             results.reason_code = Some("fuzzy");
         }
+        let mut snippets = snippet::Snippets::new(&plan, &self.analyzers);
         for (_, score, address) in hits.into_iter().take(limit) {
             let Ok(doc) = searcher.doc::<TantivyDocument>(address) else {
                 continue;
@@ -217,7 +222,7 @@ impl SearchIndex {
                 url: text(self.fields.url),
                 title: text(self.fields.title),
                 section: text(self.fields.heading),
-                snippet: snippet::snippet(&body, &plan, &self.analyzers),
+                snippet: snippets.make(&body),
                 kind: text(self.fields.kind),
                 score: (score * 1000.0).round() / 1000.0,
             });

@@ -15,9 +15,9 @@
 //! - a search that finds nothing exactly is retried with typo tolerance on every word.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur,
     PhraseQuery, Query, TermQuery,
@@ -584,8 +584,10 @@ pub(crate) fn build(
     let latin: Vec<&QueryWord> = plan.all.iter().filter(|w| !w.cjk).collect();
     for run in latin.chunk_by(|a, b| b.position == a.position + 1) {
         if run.len() >= 2 && run.iter().any(|w| !w.stop) {
+            // Title, symptoms, heading and body: a phrase in tags or code says little.
             let phrases: Vec<Box<dyn Query>> = fields[..5]
                 .iter()
+                .filter(|(field, _)| *field != cx.fields.tags)
                 .map(|(field, b)| {
                     let terms: Vec<(usize, Term)> = run
                         .iter()
@@ -730,9 +732,39 @@ fn string_filter(field: Field, values: &[&str]) -> Box<dyn Query> {
 /// Collects the best-scoring section of every matching page, so one long page cannot fill the
 /// result list with its sections, and the total counts pages. Pages in the script the reader
 /// typed in (Chinese or not) get [`SAME_SCRIPT_FACTOR`] times their score.
-pub(crate) struct BestPerPage {
+pub(crate) struct BestPerPage<'a> {
     /// Whether the query is Chinese.
     pub zh: bool,
+    /// Page of every document, by segment (see [`PageMap`]).
+    pub pages: &'a PageMap,
+}
+
+/// The page id of every document of every segment, with [`ZH_BIT`] set for Chinese pages: read
+/// once when the index is opened, so collecting a match is an array lookup.
+pub(crate) type PageMap = Vec<Arc<[u32]>>;
+/// Marks a Chinese page in a [`PageMap`] entry.
+pub(crate) const ZH_BIT: u32 = 1 << 31;
+
+/// Reads the page map of the segments of `searcher`.
+pub(crate) fn page_map(searcher: &Searcher) -> tantivy::Result<PageMap> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| {
+            let pages = reader.fast_fields().u64("page")?;
+            let zh = reader.fast_fields().u64("zh")?;
+            Ok((0..reader.max_doc())
+                .map(|doc| {
+                    let page = pages.first(doc).map_or(u32::MAX >> 1, |p| p as u32);
+                    if zh.first(doc) == Some(1) {
+                        page | ZH_BIT
+                    } else {
+                        page
+                    }
+                })
+                .collect())
+        })
+        .collect()
 }
 
 /// Score factor of a page in the query's script: a Chinese question prefers the Chinese page,
@@ -742,23 +774,28 @@ const SAME_SCRIPT_FACTOR: f32 = 1.3;
 /// The best section of one page: (page, score, document).
 pub(crate) type PageHit = (u64, Score, DocAddress);
 
-impl Collector for BestPerPage {
+impl Collector for BestPerPage<'_> {
     type Fruit = Vec<PageHit>;
     type Child = BestPerPageSegment;
 
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        reader: &SegmentReader,
+        _reader: &SegmentReader,
     ) -> tantivy::Result<BestPerPageSegment> {
-        let pages = reader.fast_fields().u64("page")?;
+        let pages = self.pages.get(segment as usize).cloned().ok_or_else(|| {
+            tantivy::TantivyError::InternalError("segment missing from the page map".into())
+        })?;
         // Page ids are dense (the build numbers pages from 0), so a vector beats a hash map.
-        let slots = usize::try_from(pages.max_value()).unwrap_or(0) + 1;
+        let slots = pages
+            .iter()
+            .map(|p| (p & !ZH_BIT) as usize + 1)
+            .max()
+            .unwrap_or(0);
         Ok(BestPerPageSegment {
             segment,
             pages,
-            zh: reader.fast_fields().u64("zh")?,
-            prefer: u64::from(self.zh),
+            prefer: self.zh,
             best: vec![(Score::NEG_INFINITY, 0); slots],
             touched: Vec::new(),
         })
@@ -797,9 +834,8 @@ pub(crate) fn rank(hits: &mut [PageHit], limit: usize) {
 /// [`BestPerPage`] within one segment.
 pub(crate) struct BestPerPageSegment {
     segment: SegmentOrdinal,
-    pages: Column<u64>,
-    zh: Column<u64>,
-    prefer: u64,
+    pages: Arc<[u32]>,
+    prefer: bool,
     /// Best (score, doc) by page id.
     best: Vec<(Score, DocId)>,
     /// Page ids seen, in first-seen order.
@@ -810,10 +846,11 @@ impl SegmentCollector for BestPerPageSegment {
     type Fruit = Vec<PageHit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let Some(page) = self.pages.first(doc) else {
+        let Some(&entry) = self.pages.get(doc as usize) else {
             return;
         };
-        let score = if self.zh.first(doc) == Some(self.prefer) {
+        let page = entry & !ZH_BIT;
+        let score = if (entry & ZH_BIT != 0) == self.prefer {
             score * SAME_SCRIPT_FACTOR
         } else {
             score
@@ -824,7 +861,7 @@ impl SegmentCollector for BestPerPageSegment {
         }
         let e = &mut self.best[slot];
         if e.0 == Score::NEG_INFINITY {
-            self.touched.push(page as u32);
+            self.touched.push(page);
         }
         if score > e.0 {
             *e = (score, doc);

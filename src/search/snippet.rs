@@ -7,6 +7,8 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
 use super::analyzer::Analyzers;
 use super::query::Plan;
 use crate::markdown::push_escaped;
@@ -66,10 +68,13 @@ impl Marks {
 }
 
 /// The highlighted ranges of `text`, sorted and merged.
-fn ranges(text: &str, marks: &Marks, analyzers: &Analyzers) -> Vec<Range<usize>> {
+fn ranges(text: &str, marks: &Marks, analyzer: &mut TextAnalyzer) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
-    for (stem, start, end) in analyzers.tokens(text) {
-        if !stem.chars().any(super::analyzer::is_cjk) && marks.matches(&stem, &text[start..end]) {
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        let (start, end) = (t.offset_from, t.offset_to);
+        if !t.text.chars().any(super::analyzer::is_cjk) && marks.matches(&t.text, &text[start..end])
+        {
             out.push(start..end);
         }
     }
@@ -133,14 +138,33 @@ fn back(text: &str, to: usize, w: usize) -> usize {
     }
 }
 
-/// A snippet of `text` for `plan`: HTML, escaped, with `<mark>` around matches.
-pub(crate) fn snippet(text: &str, plan: &Plan, analyzers: &Analyzers) -> String {
+/// Makes the snippets of one search's results.
+pub(crate) struct Snippets {
+    marks: Marks,
+    /// One analyser for all results, so its memo of stems carries from one to the next.
+    analyzer: TextAnalyzer,
+}
+
+impl Snippets {
+    pub(crate) fn new(plan: &Plan, analyzers: &Analyzers) -> Snippets {
+        Snippets {
+            marks: Marks::new(plan),
+            analyzer: analyzers.text.clone(),
+        }
+    }
+
+    /// A snippet of `text`: HTML, escaped, with `<mark>` around matches.
+    pub(crate) fn make(&mut self, text: &str) -> String {
+        snippet(text, &self.marks, &mut self.analyzer)
+    }
+}
+
+fn snippet(text: &str, marks: &Marks, analyzer: &mut TextAnalyzer) -> String {
     let text = text.trim();
     if text.is_empty() {
         return String::new();
     }
-    let marks = Marks::new(plan);
-    let ranges = ranges(text, &marks, analyzers);
+    let ranges = ranges(text, marks, analyzer);
 
     // The window starting at the match that shows the most distinct matched words.
     let mut best = (0usize, 0usize, 0usize); // (distinct, total, index of first range)
@@ -247,7 +271,7 @@ mod tests {
     fn snip(text: &str, query: &str) -> String {
         let a = Analyzers::new(&[]);
         let plan = analyse(&a, query);
-        snippet(text, &plan, &a)
+        Snippets::new(&plan, &a).make(text)
     }
 
     #[test]
