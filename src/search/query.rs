@@ -125,9 +125,9 @@ const STOP_WORDS_ZH: &[&str] = &[
 
 fn is_stop(word: &Word<'_>) -> bool {
     if word.cjk {
-        STOP_WORDS_ZH.contains(&word.text.as_ref())
+        STOP_WORDS_ZH.contains(&word.text)
     } else {
-        STOP_WORDS.contains(&word.text.as_ref())
+        STOP_WORDS.contains(&word.text)
     }
 }
 
@@ -189,7 +189,7 @@ pub(crate) fn analyse(analyzers: &Analyzers, text: &str) -> Plan {
         let stem = if w.cjk {
             w.text.to_string()
         } else {
-            match analyzers.stem(&w.text) {
+            match analyzers.stem(w.text) {
                 Some(s) => s,
                 None => return, // too long to be indexed
             }
