@@ -557,7 +557,8 @@ fn normalize_path(path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes (invalid UTF-8 becomes U+FFFD; a stray `%` stays as it is).
+pub(crate) fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }

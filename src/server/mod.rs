@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::content::{Audience, Kind};
+use crate::content::{Audience, Kind, percent_decode};
 use crate::i18n::Locale;
 use crate::markdown::escape_html;
 use crate::search::{SearchIndex, SearchRequest, SearchResults};
@@ -106,26 +106,6 @@ async fn refuse_hidden(request: Request, next: Next) -> Response {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
     next.run(request).await
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A client error with a JSON body naming the parameter and the fix.
