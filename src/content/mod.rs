@@ -557,7 +557,8 @@ fn normalize_path(path: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Decodes `%XX` escapes (invalid UTF-8 becomes U+FFFD; a stray `%` stays as it is).
+/// Decodes `%XX` escapes (a stray `%` stays as it is; if the result is not UTF-8, `s` is
+/// returned unchanged).
 pub(crate) fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();

@@ -101,8 +101,12 @@ pub fn serve_blocking(
 /// 404 for any path with a segment starting with `.` (the index, editor files), encoded or not.
 async fn refuse_hidden(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let decoded = percent_decode(path);
-    if decoded.split(['/', '\\']).any(|seg| seg.starts_with('.')) {
+    let hidden = |p: &str| {
+        p.split(['/', '\\']).any(|seg| {
+            seg.starts_with('.') || seg.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("%2e"))
+        })
+    };
+    if hidden(path) || hidden(&percent_decode(path)) {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
     next.run(request).await

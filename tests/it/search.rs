@@ -531,6 +531,7 @@ fn server_answers_search_api_and_renders_results_without_javascript() {
         "/.helpbook/search/helpbook.json",
         "/%2ehelpbook/search/helpbook.json",
         "/x/../.helpbook/search/helpbook.json",
+        "/%2Ehelpbook/search/helpbook.json%FF",
     ] {
         let (status, _, _) = server.get(hidden);
         assert_eq!(status, 404, "{hidden}");
