@@ -553,22 +553,34 @@ fn render_404(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Dia
     } else {
         format!("{base}/")
     };
-    let ctx = special_ctx(site, shared, &base);
+    let ctx = special_ctx(site, shared, &base, "not_found_title", "404.html");
     theme
         .tera
         .render("404.html", &ctx)
         .map_err(|e| template_error("404.html", &e))
 }
 
-/// The context of a page that is not made from Markdown (404, search): site-wide parts only,
-/// links rooted at `root`, in the book's language.
-fn special_ctx(site: &Site, shared: &Shared, root: &str) -> Context {
+/// The context of a page that is not made from Markdown (404, search), enough for `base.html`:
+/// site-wide parts, a `page` titled by the interface string `title_key`, links rooted at
+/// `root`, in the book's language.
+fn special_ctx(site: &Site, shared: &Shared, root: &str, title_key: &str, url: &str) -> Context {
     let locale = Locale::from_tag(&site.config.book.language);
     let mut ctx = Context::new();
+    ctx.insert(
+        "page",
+        &serde_json::json!({
+            "title": locale.get(title_key),
+            "html_lang": locale.html_lang(),
+            "is_home": false,
+            "url": url,
+        }),
+    );
+    ctx.insert("breadcrumbs", &Vec::<()>::new());
+    ctx.insert("prev", &());
+    ctx.insert("next", &());
     ctx.insert("site", &site_ctx(site));
     ctx.insert("root", root);
     ctx.insert("static", &format!("{root}{STATIC_DIR}/"));
-    ctx.insert("html_lang", locale.html_lang());
     ctx.insert("t", shared.strings(locale));
     ctx.insert("sidebar", &sidebar_for(site, None, "", root, locale));
     let rooted = |files: &[String]| {
@@ -586,21 +598,7 @@ fn special_ctx(site: &Site, shared: &Shared, root: &str) -> Context {
 /// the markers the template carries (see `theme/templates/search.html`); served as a static
 /// file, the theme's script fills them from the search API.
 fn render_search(site: &Site, theme: &Theme, shared: &Shared) -> Result<String, Diagnostic> {
-    let mut ctx = special_ctx(site, shared, "");
-    let locale = Locale::from_tag(&site.config.book.language);
-    ctx.insert(
-        "page",
-        &serde_json::json!({
-            "title": locale.get("search"),
-            "html_lang": locale.html_lang(),
-            "is_home": false,
-            "is_search": true,
-            "url": "search.html",
-        }),
-    );
-    ctx.insert("breadcrumbs", &Vec::<()>::new());
-    ctx.insert("prev", &());
-    ctx.insert("next", &());
+    let ctx = special_ctx(site, shared, "", "search", "search.html");
     theme
         .tera
         .render("search.html", &ctx)
