@@ -256,18 +256,12 @@ pub(crate) fn parse(split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
         return Ok(FrontMatter::default());
     }
     let fm: FrontMatter = serde_saphyr::from_str(split.yaml).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((1, 1));
-        let message = yaml_message(&e);
-        let mut d = Diagnostic::error(format!("front matter: {message}"))
-            .at(split.yaml_line as usize + line.max(1) - 1, column.max(1));
-        if message.contains("unknown field") {
+        let mut d = yaml_error(&e, "front matter", split.yaml_line as usize);
+        if d.message.contains("unknown field") {
             d = d.help(
                 "allowed keys: title, description, kind, audience, severity, symptoms, tags, updated, weight, draft, aliases, lang",
             );
-        } else if message.contains("unknown variant") {
+        } else if d.message.contains("unknown variant") {
             d = d.help("use one of the values listed in the message");
         }
         d
@@ -275,8 +269,19 @@ pub(crate) fn parse(split: &Split<'_>) -> Result<FrontMatter, Diagnostic> {
     Ok(fm)
 }
 
+/// A YAML error of `what` (`front matter`, `synonyms`) at its line and column, where the YAML
+/// text starts on line `first_line` of the file.
+pub(crate) fn yaml_error(e: &serde_saphyr::Error, what: &str, first_line: usize) -> Diagnostic {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((1, 1));
+    Diagnostic::error(format!("{what}: {}", yaml_message(e)))
+        .at(first_line + line.max(1) - 1, column.max(1))
+}
+
 /// The error message without the snippet and location serde-saphyr adds to its Display.
-pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
+fn yaml_message(e: &serde_saphyr::Error) -> String {
     let full = e.without_snippet().to_string();
     let first = full.lines().next().unwrap_or("").trim();
     // serde-saphyr appends " at line X, column Y"; the diagnostic carries the place itself.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-pub(crate) use front_matter::yaml_message;
+pub(crate) use front_matter::yaml_error;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
 pub use nav::{Nav, NavItem, NavKind};
 
@@ -303,6 +303,15 @@ fn rel_display(config: &Config, path: &Path) -> String {
 /// How a page's path is shown in messages: relative to the site root (`content/a.md`).
 pub fn src_display(config: &Config, source: &str) -> String {
     rel_display(config, &config.src_dir.join(source))
+}
+
+/// Reads an optional data file of the content folder (`synonyms.yaml`, `search-tests.yaml`):
+/// `Ok(None)` when it does not exist; errors are in file `shown`.
+pub(crate) fn read_data_file(path: &Path, shown: &str) -> Result<Option<String>, Diagnostic> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    read_text(path).map(Some).map_err(|d| d.in_file(shown))
 }
 
 /// Reads a file as UTF-8, naming the first invalid byte's place when it is not.

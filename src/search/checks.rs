@@ -15,7 +15,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{SearchIndex, SearchRequest};
-use crate::content::{Site, yaml_message};
+use crate::content::{Site, read_data_file, yaml_error};
 use crate::diagnostic::Diagnostic;
 
 /// The file's name in the content folder.
@@ -102,31 +102,15 @@ type Loaded = (Vec<SearchTest>, Vec<usize>);
 
 /// Reads `search-tests.yaml` from the content folder (`Ok(None)` when there is none).
 fn load(src_dir: &Path, shown: &str) -> Result<Option<Loaded>, Diagnostic> {
-    let path = src_dir.join(FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Diagnostic::error(format!("cannot read: {e}")).in_file(shown)),
+    let Some(text) = read_data_file(&src_dir.join(FILE), shown)? else {
+        return Ok(None);
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::error(format!(
-            "not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-        .in_file(shown)
-        .help("save the file with UTF-8 encoding")
-    })?;
     if text.trim().is_empty() {
         return Ok(Some((Vec::new(), Vec::new())));
     }
     let tests: Option<Vec<SearchTest>> = serde_saphyr::from_str(&text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((1, 1));
-        Diagnostic::error(format!("search tests: {}", yaml_message(&e)))
+        yaml_error(&e, "search tests", 1)
             .in_file(shown)
-            .at(line.max(1), column.max(1))
             .help("each test is `- query: …` then `expect: page.md` (and optionally `top: N`)")
     })?;
     let tests = tests.unwrap_or_default();

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content::yaml_message;
+use crate::content::{read_data_file, yaml_error};
 use crate::diagnostic::Diagnostic;
 
 /// The file's name in the content folder.
@@ -29,25 +29,9 @@ impl Synonyms {
     /// Reads `synonyms.yaml` (or `.yml`) from the content folder; a missing file means none.
     pub fn load(src_dir: &Path, display: &str) -> Result<Synonyms, Diagnostic> {
         for name in [FILE, "synonyms.yml"] {
-            let path = src_dir.join(name);
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let shown = format!("{display}{name}");
-                    let text = String::from_utf8(bytes).map_err(|e| {
-                        Diagnostic::error(format!(
-                            "not valid UTF-8 (invalid byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        ))
-                        .in_file(&shown)
-                        .help("save the file with UTF-8 encoding")
-                    })?;
-                    return Synonyms::parse(&text).map_err(|d| d.in_file(&shown));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(Diagnostic::error(format!("cannot read: {e}"))
-                        .in_file(format!("{display}{name}")));
-                }
+            let shown = format!("{display}{name}");
+            if let Some(text) = read_data_file(&src_dir.join(name), &shown)? {
+                return Synonyms::parse(&text).map_err(|d| d.in_file(&shown));
             }
         }
         Ok(Synonyms::default())
@@ -59,12 +43,7 @@ impl Synonyms {
             return Ok(Synonyms::default());
         }
         let raw: Option<Vec<Vec<String>>> = serde_saphyr::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line() as usize, l.column() as usize))
-                .unwrap_or((1, 1));
-            Diagnostic::error(format!("synonyms: {}", yaml_message(&e)))
-                .at(line.max(1), column.max(1))
+            yaml_error(&e, "synonyms", 1)
                 .help("write one group per line, e.g. `- [no sound, muted, 没声音]`")
         })?;
         let groups = raw

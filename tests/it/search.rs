@@ -541,3 +541,15 @@ fn server_answers_search_api_and_renders_results_without_javascript() {
     assert!(page.contains("<h1>"), "the site's 404 page");
     assert_eq!(server.get("/healthz").0, 200);
 }
+
+#[test]
+fn non_utf8_synonyms_file_is_reported_at_the_bad_byte() {
+    let site = TestSite::new()
+        .page("a.md", "# A\n")
+        .file("content/synonyms.yaml", b"- [a, b]\n- [caf\xe9, coffee]\n");
+    let report = site.build();
+    assert!(report.failed());
+    let m = messages(&report);
+    assert!(m.contains("synonyms.yaml:2:"), "{m}");
+    assert!(m.contains("not valid UTF-8"), "{m}");
+}
