@@ -138,6 +138,16 @@ thread_local! {
     static STEMMER: frostem::Stemmer = frostem::Stemmer::new(frostem::Algorithm::English);
 }
 
+/// The index form of one lowercased spaced-script word (English stemming), as the tokenizer
+/// writes it; `None` for a word too long to be indexed.
+pub(crate) fn stem_word(word: &str) -> Option<String> {
+    (word.len() <= MAX_WORD).then(|| stem(word).into_owned())
+}
+
+fn stem(word: &str) -> std::borrow::Cow<'_, str> {
+    STEMMER.with(|s| s.stem(word))
+}
+
 impl MixedTokenizer {
     pub(crate) fn new(jieba: Arc<Jieba>) -> Self {
         MixedTokenizer {
@@ -154,7 +164,7 @@ impl MixedTokenizer {
             if stems.len() >= MAX_MEMO {
                 stems.clear();
             }
-            let stem: Box<str> = STEMMER.with(|s| s.stem(word).into());
+            let stem: Box<str> = stem(word).into();
             stems.insert(word.into(), stem);
         }
         &stems[word]
@@ -303,13 +313,6 @@ impl Analyzers {
         let text = TextAnalyzer::builder(MixedTokenizer::new(jieba.clone())).build();
         let grams = TextAnalyzer::builder(BigramTokenizer::default()).build();
         Analyzers { jieba, text, grams }
-    }
-
-    /// The stemmed index form of one already-lowercased word.
-    pub(crate) fn stem(&self, word: &str) -> Option<String> {
-        let mut analyzer = self.text.clone();
-        let mut stream = analyzer.token_stream(word);
-        stream.next().map(|t| t.text.clone())
     }
 
     /// Stemmed tokens of `text` with their byte ranges.

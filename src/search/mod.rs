@@ -46,6 +46,20 @@ pub struct SearchResults {
     pub reason_code: Option<&'static str>,
 }
 
+impl SearchResults {
+    /// No results yet for `query`.
+    pub fn empty(query: String) -> SearchResults {
+        SearchResults {
+            query,
+            total: 0,
+            results: Vec::new(),
+            fuzzy: false,
+            reason: None,
+            reason_code: None,
+        }
+    }
+}
+
 /// One result: the best-matching section of a page.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
@@ -154,14 +168,7 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest) -> SearchResults {
         let query: String = request.query.chars().take(MAX_QUERY_CHARS).collect();
         let limit = request.limit.clamp(1, 100);
-        let mut results = SearchResults {
-            query: query.clone(),
-            total: 0,
-            results: Vec::new(),
-            fuzzy: false,
-            reason: None,
-            reason_code: None,
-        };
+        let mut results = SearchResults::empty(query.clone());
         let t = |key: &str| self.locale.get(key).to_string();
         if query.trim().is_empty() {
             results.reason = Some(t("search_empty_query"));

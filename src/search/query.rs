@@ -189,7 +189,7 @@ pub(crate) fn analyse(analyzers: &Analyzers, text: &str) -> Plan {
         let stem = if w.cjk {
             w.text.to_string()
         } else {
-            match analyzers.stem(w.text) {
+            match analyzer::stem_word(w.text) {
                 Some(s) => s,
                 None => return, // too long to be indexed
             }
@@ -473,6 +473,8 @@ pub(crate) fn build(
     plan.fuzzy = false;
     plan.prefix = None;
     plan.expanded.clear();
+    plan.synonym_stems.clear();
+    plan.synonym_cjk.clear();
 
     // One clause per word.
     let mut word_clauses: Vec<Box<dyn Query>> = Vec::new();

@@ -177,16 +177,10 @@ async fn api_search(
 /// Searches on the blocking pool: a query is CPU work.
 async fn run_search(state: &Arc<AppState>, request: SearchRequest) -> SearchResults {
     let state = state.clone();
+    let query = request.query.clone();
     tokio::task::spawn_blocking(move || state.index.search(&request))
         .await
-        .unwrap_or_else(|_| SearchResults {
-            query: String::new(),
-            total: 0,
-            results: Vec::new(),
-            fuzzy: false,
-            reason: None,
-            reason_code: None,
-        })
+        .unwrap_or_else(|_| SearchResults::empty(query))
 }
 
 async fn search_page(
