@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, TantivyDocument};
 
@@ -24,9 +24,7 @@ use crate::i18n::Locale;
 pub const INDEX_DIR: &str = ".helpbook/search";
 const META_FILE: &str = "helpbook.json";
 /// Bumped when the schema or the analysis changes, so an old index is rebuilt, not misread.
-const FORMAT: u32 = 3;
-/// Marks the code field in [`Fields::schema`]: the text analyser without positions.
-const CODE: &str = "code";
+const FORMAT: u32 = 4;
 
 /// The index's fields.
 #[derive(Debug, Clone, Copy)]
@@ -50,18 +48,7 @@ pub(crate) struct Fields {
 impl Fields {
     pub(crate) fn schema() -> (Schema, Fields) {
         let mut b = Schema::builder();
-        let text = |stored: bool, analyzer: &str| {
-            // Code is never matched as a phrase, so it keeps no positions.
-            let record = if analyzer == CODE {
-                IndexRecordOption::WithFreqs
-            } else {
-                IndexRecordOption::WithFreqsAndPositions
-            };
-            let analyzer = if analyzer == CODE {
-                analyzer::TEXT
-            } else {
-                analyzer
-            };
+        let text = |stored: bool, analyzer: &str, record: IndexRecordOption| {
             let o = TextOptions::default().set_indexing_options(
                 TextFieldIndexing::default()
                     .set_tokenizer(analyzer)
@@ -69,18 +56,23 @@ impl Fields {
             );
             if stored { o.set_stored() } else { o }
         };
+        let positions = IndexRecordOption::WithFreqsAndPositions;
         let fields = Fields {
-            title: b.add_text_field("title", text(true, analyzer::TEXT)),
-            symptoms: b.add_text_field("symptoms", text(false, analyzer::TEXT)),
-            tags: b.add_text_field("tags", text(false, analyzer::TEXT)),
-            heading: b.add_text_field("heading", text(true, analyzer::TEXT)),
-            body: b.add_text_field("body", text(true, analyzer::TEXT)),
-            code: b.add_text_field("code", text(false, CODE)),
-            grams: b.add_text_field("grams", text(false, analyzer::GRAMS)),
+            title: b.add_text_field("title", text(true, analyzer::TEXT, positions)),
+            symptoms: b.add_text_field("symptoms", text(false, analyzer::TEXT, positions)),
+            tags: b.add_text_field("tags", text(false, analyzer::TEXT, positions)),
+            heading: b.add_text_field("heading", text(true, analyzer::TEXT, positions)),
+            body: b.add_text_field("body", text(true, analyzer::TEXT, positions)),
+            // Code is never matched as a phrase, so it keeps no positions.
+            code: b.add_text_field(
+                "code",
+                text(false, analyzer::TEXT, IndexRecordOption::WithFreqs),
+            ),
+            grams: b.add_text_field("grams", text(false, analyzer::GRAMS, positions)),
             kind: b.add_text_field("kind", STRING | STORED),
             audience: b.add_text_field("audience", STRING),
-            lang: b.add_text_field("lang", STRING | STORED),
-            page: b.add_u64_field("page", FAST | INDEXED),
+            lang: b.add_text_field("lang", STRING),
+            page: b.add_u64_field("page", FAST),
             zh: b.add_u64_field("zh", FAST),
             url: b.add_text_field("url", STORED),
         };
