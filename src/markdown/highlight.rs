@@ -5,15 +5,18 @@
 //! extras from two-face (TOML, TypeScript, Dockerfile, …); it is loaded once per process.
 //! An unknown language renders as plain, escaped text.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use syntect::html::{ClassStyle, css_for_theme_with_class_style, line_tokens_to_classed_spans};
-use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
+use rustc_hash::FxHashMap;
+use syntect::html::{ClassStyle, css_for_theme_with_class_style};
+use syntect::parsing::{
+    BasicScopeStackOp, ParseState, Scope, ScopeError, ScopeStack, ScopeStackOp, SyntaxReference,
+    SyntaxSet,
+};
 use syntect::util::LinesWithEndings;
 
 use super::push_escaped;
@@ -73,28 +76,23 @@ impl Highlighter {
             return;
         };
         let start = out.len();
-        let mut state = ParseState::new(syntax);
+        let mut state = Rc::new(ParseState::new(syntax));
         let mut scopes = ScopeStack::new();
         let mut open_spans: isize = 0;
         let syntax_key = syntax as *const SyntaxReference as usize;
-        for line in LinesWithEndings::from(code) {
-            let Some(ops) = self.parse_line_cached(syntax_key, &mut state, line) else {
-                // A grammar failure must not lose the code: show it plain.
-                out.truncate(start);
-                push_escaped(out, code);
-                return;
-            };
-            match line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut scopes) {
-                Ok((html, delta)) => {
-                    out.push_str(&html);
-                    open_spans += delta;
-                }
-                Err(_) => {
-                    out.truncate(start);
-                    push_escaped(out, code);
-                    return;
-                }
+        let done = CLASSES.with(|classes| {
+            let classes = &mut classes.borrow_mut();
+            for line in LinesWithEndings::from(code) {
+                // A grammar failure must not lose the code: it is shown plain.
+                let ops = self.parse_line_cached(syntax_key, &mut state, line)?;
+                open_spans += push_line(out, line, &ops, &mut scopes, classes).ok()?;
             }
+            Some(())
+        });
+        if done.is_none() {
+            out.truncate(start);
+            push_escaped(out, code);
+            return;
         }
         for _ in 0..open_spans.max(0) {
             out.push_str("</span>");
@@ -103,46 +101,145 @@ impl Highlighter {
 
     /// Parses one line, reusing an earlier result for the same line text in the same parser
     /// state. Documentation repeats lines a lot (imports, headers, `curl -H "Authorization…"`),
-    /// and the regex work dominates a build, so this is where the time goes.
+    /// and the regex work dominates a build, so this is where the time goes. States are shared
+    /// (`Rc`), so a hit costs a hash lookup and, mostly, a pointer comparison.
     fn parse_line_cached(
         &self,
         syntax_key: usize,
-        state: &mut ParseState,
+        state: &mut Rc<ParseState>,
         line: &str,
     ) -> Option<Rc<[(usize, ScopeStackOp)]>> {
+        let line = &*fold_digits(line);
         LINE_CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             let key = (syntax_key, line);
             if let Some(entries) = cache.get(&key as &dyn CacheKey) {
-                for (before, ops, after) in entries {
-                    if before == state {
-                        *state = after.clone();
-                        return Some(ops.clone());
-                    }
+                // `Rc` equality compares pointers first.
+                if let Some((_, ops, after)) = entries.iter().find(|(before, ..)| before == state) {
+                    *state = after.clone();
+                    return Some(ops.clone());
                 }
             }
-            let before = state.clone();
+            let mut next = ParseState::clone(state);
             let ops: Rc<[(usize, ScopeStackOp)]> =
-                state.parse_line(line, &self.syntaxes).ok()?.into();
+                next.parse_line(line, &self.syntaxes).ok()?.into();
+            // Most lines leave the state as it was: keep the same `Rc` for fast comparisons.
+            let next = if next == **state {
+                state.clone()
+            } else {
+                Rc::new(next)
+            };
             if cache.len() >= LINE_CACHE_LIMIT {
                 cache.clear();
             }
             cache
                 .entry((syntax_key, line.to_string()))
                 .or_default()
-                .push((before, ops.clone(), state.clone()));
+                .push((state.clone(), ops.clone(), next.clone()));
+            *state = next;
             Some(ops)
         })
+    }
+}
+
+/// Appends `line` with a `<span>` per scope to `out` and returns how many spans were opened
+/// minus closed: syntect's `line_tokens_to_classed_spans`, writing in place, with each scope's
+/// class list built once per thread instead of under the global scope repository's lock.
+fn push_line(
+    out: &mut String,
+    line: &str,
+    ops: &[(usize, ScopeStackOp)],
+    scopes: &mut ScopeStack,
+    classes: &mut FxHashMap<Scope, Box<str>>,
+) -> Result<isize, ScopeError> {
+    let mut done = 0;
+    let mut delta = 0;
+    // An opened span with nothing in it yet is removed again when it closes.
+    let mut empty_span: Option<usize> = None;
+    for (i, op) in ops {
+        let i = (*i).min(line.len());
+        if i > done {
+            empty_span = None;
+            push_escaped(out, &line[done..i]);
+            done = i;
+        }
+        scopes.apply_with_hook(op, |basic, _| match basic {
+            BasicScopeStackOp::Push(scope) => {
+                empty_span = Some(out.len());
+                out.push_str("<span class=\"");
+                out.push_str(classes.entry(scope).or_insert_with(|| class_list(scope)));
+                out.push_str("\">");
+                delta += 1;
+            }
+            BasicScopeStackOp::Pop => {
+                match empty_span.take() {
+                    Some(start) => out.truncate(start),
+                    None => out.push_str("</span>"),
+                }
+                delta -= 1;
+            }
+        })?;
+    }
+    push_escaped(out, &line[done..]);
+    Ok(delta)
+}
+
+/// `hl-source hl-rust` for the scope `source.rust`.
+fn class_list(scope: Scope) -> Box<str> {
+    let ClassStyle::SpacedPrefixed { prefix } = CLASS_STYLE else {
+        unreachable!("the class style is prefixed")
+    };
+    let name = scope.build_string();
+    let mut classes = String::with_capacity(name.len() * 2);
+    for (n, atom) in name.split('.').enumerate() {
+        if n > 0 {
+            classes.push(' ');
+        }
+        classes.push_str(prefix);
+        classes.push_str(atom);
+    }
+    classes.into()
+}
+
+/// The line as the parser sees it: the digits of number literals folded to one representative
+/// per class that grammars tell apart (0, 1, 2–7, 8–9: binary, octal and decimal literals keep
+/// their kind), so lines that differ only in numbers — ports, ids, timeouts, the bulk of the
+/// variation in code samples — share one parse. Digits inside words (`f32`, `x86_64`, `0x1F`,
+/// `sha256`) are left alone: they can make a keyword. The byte length is unchanged, so the ops
+/// apply to the real line.
+fn fold_digits(line: &str) -> Cow<'_, str> {
+    let fold = |b: u8| match b {
+        b'2'..=b'7' => b'2',
+        b'9' => b'8',
+        other => other,
+    };
+    let mut out: Option<Vec<u8>> = None;
+    // Whether the byte before is part of a word (a letter, `_`, or a digit within a word).
+    let mut in_word = false;
+    for (i, b) in line.bytes().enumerate() {
+        if b.is_ascii_digit() {
+            let folded = fold(b);
+            if !in_word && folded != b {
+                out.get_or_insert_with(|| line.as_bytes().to_vec())[i] = folded;
+            }
+        } else {
+            in_word = b.is_ascii_alphabetic() || b == b'_';
+        }
+    }
+    match out {
+        Some(bytes) => Cow::Owned(String::from_utf8(bytes).expect("only ASCII digits changed")),
+        None => Cow::Borrowed(line),
     }
 }
 
 /// Lines remembered per thread before the cache is emptied (bounds memory on huge sites).
 const LINE_CACHE_LIMIT: usize = 200_000;
 
-type LineEntries = Vec<(ParseState, Rc<[(usize, ScopeStackOp)]>, ParseState)>;
+type LineEntries = Vec<(Rc<ParseState>, Rc<[(usize, ScopeStackOp)]>, Rc<ParseState>)>;
 
 thread_local! {
-    static LINE_CACHE: RefCell<HashMap<(usize, String), LineEntries>> = RefCell::new(HashMap::new());
+    static CLASSES: RefCell<FxHashMap<Scope, Box<str>>> = RefCell::new(FxHashMap::default());
+    static LINE_CACHE: RefCell<FxHashMap<(usize, String), LineEntries>> = RefCell::new(FxHashMap::default());
 }
 
 /// Lets the cache be probed with `(usize, &str)` without allocating a `String`.
@@ -392,7 +489,12 @@ mod tests {
             !inside.contains("hl-keyword hl-control hl-import"),
             "{inside}"
         );
-        let syntax = h.find("python").unwrap();
+        assert_eq!(first, fresh(h, code, "python"));
+    }
+
+    /// Highlights `code` without the line cache.
+    fn fresh(h: &Highlighter, code: &str, lang: &str) -> String {
+        let syntax = h.find(lang).unwrap();
         let mut reference = syntect::html::ClassedHTMLGenerator::new_with_class_style(
             syntax,
             &h.syntaxes,
@@ -403,7 +505,70 @@ mod tests {
                 .parse_html_for_line_which_includes_newline(line)
                 .unwrap();
         }
-        assert_eq!(first, reference.finalize());
+        reference.finalize()
+    }
+
+    #[test]
+    fn lines_differing_in_numbers_keep_their_own_digits_and_classes() {
+        let h = Highlighter::global();
+        let samples = [
+            (
+                "python",
+                "port = 8080\nmode = 0o755\nmask = 0b1010\nx = 3.5e10\n",
+            ),
+            (
+                "python",
+                "port = 9191\nmode = 0o644\nmask = 0b0110\nx = 7.25e-3\n",
+            ),
+            (
+                "js",
+                "const n = 0x1F + 017 + 089 + 42n;\nfetch('/rooms/4821', { timeout: 30 });\n",
+            ),
+            (
+                "js",
+                "const n = 0x2A + 013 + 099 + 77n;\nfetch('/rooms/1093', { timeout: 65 });\n",
+            ),
+            (
+                "bash",
+                "sudo kbctl config set auth.session_ttl 359 2>&1\nsleep 15 && echo $1\n",
+            ),
+            (
+                "bash",
+                "sudo kbctl config set auth.session_ttl 720 2>&1\nsleep 90 && echo $7\n",
+            ),
+            (
+                "rust",
+                "let d = Duration::from_secs(45);\nlet t = (1u8, 2.0f32).0;\n",
+            ),
+            (
+                "rust",
+                "let d = Duration::from_secs(98);\nlet t = (7u8, 9.5f32).1;\n",
+            ),
+            (
+                "html",
+                "<div class=\"a\">x &amp; y</div>\n<script>let a = 1 < 2;</script>\n",
+            ),
+            ("json", "{\"a\": [1, 2, {\"b\": null}], \"c\": \"it's\"}\n"),
+            ("yaml", "a: 1\nb:\n  - 'x'\n  - \"y\" # note\n"),
+        ];
+        for (lang, code) in samples {
+            let mut cached = String::new();
+            h.highlight_into(&mut cached, code, lang);
+            assert_eq!(cached, fresh(h, code, lang), "{lang}: {code}");
+        }
+    }
+
+    #[test]
+    fn folded_digits_keep_the_length_and_the_literal_kind() {
+        assert!(matches!(fold_digits("no digits"), Cow::Borrowed(_)));
+        assert!(matches!(
+            fold_digits("0b1010 0x10 f32 x86_64"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            fold_digits("port 9080, mode 0o755, id 4921, 2.5f32, i64"),
+            "port 8080, mode 0o755, id 2821, 2.2f32, i64"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! for a lower-weighted field, so a phrase jieba segments differently from the page is still found.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
@@ -53,21 +55,41 @@ fn is_apostrophe(c: char) -> bool {
 
 /// The words of `text` before stemming, with byte offsets into `text`: the common ground of the
 /// index tokenizer and the query parser.
+///
+/// ASCII, the bulk of any page, takes a byte-level path; other characters are decoded one by one.
 pub(crate) fn words(jieba: &Jieba, text: &str, mut emit: impl FnMut(Word<'_>)) {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let char_at = |i: usize| text[i..].chars().next().expect("i is a char boundary");
+    // Whether a word character starts at `i` (after an apostrophe: `can't`, not `'quoted'`).
+    let word_char_at = |i: usize| match bytes.get(i) {
+        Some(b) if b.is_ascii() => b.is_ascii_alphanumeric(),
+        Some(_) => is_word_char(fold_width(char_at(i))),
+        None => false,
+    };
     let mut word = String::new();
-    while let Some((start, c)) = chars.next() {
-        let c = fold_width(c);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() && !b.is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let c = if b.is_ascii() {
+            b as char
+        } else {
+            fold_width(char_at(i))
+        };
         if is_cjk(c) {
-            let mut end = start + c.len_utf8();
-            while let Some(&(i, n)) = chars.peek() {
+            let start = i;
+            i += c.len_utf8();
+            while i < bytes.len() && !bytes[i].is_ascii() {
+                let n = char_at(i);
                 if !is_cjk(n) {
                     break;
                 }
-                end = i + n.len_utf8();
-                chars.next();
+                i += n.len_utf8();
             }
-            let run = &text[start..end];
+            let run = &text[start..i];
             for t in jieba.cut_for_search(run, true) {
                 emit(Word {
                     text: t.word,
@@ -77,31 +99,33 @@ pub(crate) fn words(jieba: &Jieba, text: &str, mut emit: impl FnMut(Word<'_>)) {
                 });
             }
         } else if is_word_char(c) {
+            let start = i;
             word.clear();
-            word.extend(c.to_lowercase());
-            let mut end = start + text[start..].chars().next().map_or(1, char::len_utf8);
-            while let Some(&(i, n)) = chars.peek() {
-                let n = fold_width(n);
-                if is_word_char(n) {
-                    word.extend(n.to_lowercase());
-                } else if is_apostrophe(n) {
-                    // Inside a word only: `can't` -> `cant`, but `'quoted'` keeps its letters.
-                    let mut ahead = text[i + n.len_utf8()..].chars();
-                    if !ahead.next().map(fold_width).is_some_and(is_word_char) {
-                        break;
-                    }
-                } else {
+            while i < bytes.len() {
+                let b = bytes[i];
+                if b.is_ascii_alphanumeric() {
+                    word.push(b.to_ascii_lowercase() as char);
+                    i += 1;
+                    continue;
+                }
+                let n = if b.is_ascii() { b as char } else { char_at(i) };
+                let folded = fold_width(n);
+                if is_word_char(folded) {
+                    word.extend(folded.to_lowercase());
+                } else if !(is_apostrophe(n) && word_char_at(i + n.len_utf8())) {
                     break;
                 }
-                end = i + text[i..].chars().next().map_or(1, char::len_utf8);
-                chars.next();
+                // An apostrophe inside a word is dropped: `can't` -> `cant`.
+                i += n.len_utf8();
             }
             emit(Word {
                 text: &word,
                 start,
-                end,
+                end: i,
                 cjk: false,
             });
+        } else {
+            i += char_at(i).len_utf8();
         }
     }
 }
@@ -126,7 +150,9 @@ pub(crate) struct Word<'a> {
 #[derive(Clone)]
 pub(crate) struct MixedTokenizer {
     jieba: Arc<Jieba>,
-    stems: HashMap<Box<str>, Box<str>>,
+    /// Lowercased word -> index of its stem in `forms`.
+    stems: FxHashMap<Box<str>, u32>,
+    forms: Vec<Box<str>>,
     tokens: Vec<Token>,
     len: usize,
 }
@@ -152,22 +178,29 @@ impl MixedTokenizer {
     pub(crate) fn new(jieba: Arc<Jieba>) -> Self {
         MixedTokenizer {
             jieba,
-            stems: HashMap::new(),
+            stems: FxHashMap::default(),
+            forms: Vec::new(),
             tokens: Vec::new(),
             len: 0,
         }
     }
 
     /// The index form of a lowercased word.
-    fn stem<'s>(stems: &'s mut HashMap<Box<str>, Box<str>>, word: &str) -> &'s str {
-        if !stems.contains_key(word) {
-            if stems.len() >= MAX_MEMO {
-                stems.clear();
-            }
-            let stem: Box<str> = stem(word).into();
-            stems.insert(word.into(), stem);
+    fn stem<'s>(
+        stems: &mut FxHashMap<Box<str>, u32>,
+        forms: &'s mut Vec<Box<str>>,
+        word: &str,
+    ) -> &'s str {
+        if let Some(&i) = stems.get(word) {
+            return &forms[i as usize];
         }
-        &stems[word]
+        if forms.len() >= MAX_MEMO {
+            stems.clear();
+            forms.clear();
+        }
+        stems.insert(word.into(), forms.len() as u32);
+        forms.push(stem(word).into());
+        forms.last().expect("just pushed")
     }
 }
 
@@ -178,6 +211,7 @@ impl Tokenizer for MixedTokenizer {
         let MixedTokenizer {
             jieba,
             stems,
+            forms,
             tokens,
             len,
         } = self;
@@ -189,7 +223,7 @@ impl Tokenizer for MixedTokenizer {
             let form = if w.cjk {
                 w.text
             } else {
-                MixedTokenizer::stem(stems, w.text)
+                MixedTokenizer::stem(stems, forms, w.text)
             };
             // Reuse the token (and its string's buffer) from an earlier call when there is one.
             if *len == tokens.len() {
@@ -402,6 +436,33 @@ mod tests {
             stemmed("Students can't hear RECORDINGS"),
             ["student", "cant", "hear", "record"]
         );
+    }
+
+    #[test]
+    fn words_are_split_at_the_right_places() {
+        let jieba = jieba_with(&[]);
+        let text = "Café naïve Wi‑Fi 'quoted' rock’n’roll ＡＰＩ２ x86_64 Ünïcode—ok。下一步";
+        let mut got = Vec::new();
+        words(&jieba, text, |w| {
+            got.push((w.text.to_string(), &text[w.start..w.end]))
+        });
+        let expected = [
+            ("café", "Café"),
+            ("naïve", "naïve"),
+            ("wi", "Wi"),
+            ("fi", "Fi"),
+            ("quoted", "quoted"),
+            ("rocknroll", "rock’n’roll"),
+            ("api2", "ＡＰＩ２"),
+            ("x86", "x86"),
+            ("64", "64"),
+            ("ünïcode", "Ünïcode"),
+            ("ok", "ok"),
+            ("下一步", "下一步"),
+        ];
+        let got: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        assert_eq!(got[..expected.len() - 1], expected[..expected.len() - 1]);
+        assert!(got.iter().any(|(w, _)| w.starts_with('下')), "{got:?}");
     }
 
     #[test]
