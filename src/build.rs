@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::content::{self, Site};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{self, Theme, Written};
-use crate::search::{self, IndexStats, SearchIndex, SearchTestReport, Synonyms};
+use crate::search::{self, IndexBuilder, IndexStats, SearchIndex, SearchTestReport, Synonyms};
 
 /// What to build.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +49,8 @@ pub struct BuildReport {
     pub write_time: Duration,
     /// The search index written (none when `[search] enable = false` or the build failed).
     pub index: Option<IndexStats>,
-    /// Time spent indexing (in parallel with writing).
+    /// Time from the start of indexing until the index was in place (in parallel with loading
+    /// and writing).
     pub index_time: Duration,
     /// Results of the search tests, when they were asked for and the site has some.
     pub search_tests: Option<SearchTestReport>,
@@ -107,7 +108,23 @@ pub fn build(options: &BuildOptions) -> BuildReport {
 
     // The theme is checked before content so a template typo is reported with content errors.
     let theme = Theme::load(&config.theme_dir);
-    let (site, diags) = content::load(config);
+    // The search index is written while the pages load, so analysis shares the cores with
+    // Markdown rendering; a failed build drops it unfinished, which leaves nothing behind.
+    let index_start = Instant::now();
+    let indexer = if config.search.enable {
+        let shown = content::src_display(&config, "");
+        Synonyms::load(&config.src_dir, &shown)
+            .and_then(|synonyms| IndexBuilder::start(&config, &synonyms, &config.out_dir))
+            .map_err(|d| report.diagnostics.push(d))
+            .ok()
+    } else {
+        None
+    };
+    let (site, diags) = content::load_with(config, &|key, page| {
+        if let Some(indexer) = &indexer {
+            indexer.add_page(key, page);
+        }
+    });
     report.load_time = start.elapsed();
     report.diagnostics.extend(diags);
     let theme = match theme {
@@ -122,32 +139,17 @@ pub fn build(options: &BuildOptions) -> BuildReport {
         return finish(report);
     }
     let theme = theme.expect("no errors means the theme loaded");
-    let synonyms = if site.config.search.enable {
-        let shown = content::src_display(&site.config, "");
-        match Synonyms::load(&site.config.src_dir, &shown) {
-            Ok(s) => Some(s),
-            Err(d) => {
-                report.diagnostics.push(d);
-                report.site = Some(site);
-                return finish(report);
-            }
-        }
-    } else {
-        None
-    };
     let write_start = Instant::now();
-    // Pages are written (on every core) while the index is built on a thread of its own.
+    // Pages are written (on every core) while the index is committed on a thread of its own.
     let (written, indexed) = std::thread::scope(|scope| {
-        let indexer = synonyms.as_ref().map(|synonyms| {
-            let site = &site;
+        let finisher = indexer.map(|indexer| {
             scope.spawn(move || {
-                let start = Instant::now();
-                let stats = search::write_index(site, synonyms, &site.config.out_dir);
-                (stats, start.elapsed())
+                let stats = indexer.finish();
+                (stats, index_start.elapsed())
             })
         });
         let written = render::write_site(&site, &theme);
-        let indexed = indexer.map(|h| h.join().expect("the indexer does not panic"));
+        let indexed = finisher.map(|h| h.join().expect("the indexer does not panic"));
         (written, indexed)
     });
     match written {

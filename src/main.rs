@@ -8,6 +8,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use helpbook::content::{Audience, Kind};
+
+/// mimalloc rather than the system allocator: a build allocates millions of small strings on
+/// several threads, and mimalloc makes a 10,000-page build about 20 % faster (bench/build.py).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use helpbook::diagnostic::{Diagnostic, Severity};
 use helpbook::search::SearchRequest;
 use helpbook::{BuildOptions, build};

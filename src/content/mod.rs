@@ -165,6 +165,17 @@ pub fn root_prefix(url: &str) -> String {
 
 /// Loads every page of the site described by `config`.
 pub fn load(config: Config) -> (Site, Vec<Diagnostic>) {
+    load_with(config, &|_, _| {})
+}
+
+/// Loads every page like [`load`], handing each page to `on_page` as soon as it is read, on the
+/// thread that read it, with a number unique to the page (the search index is built this way,
+/// alongside the rendering). Pages are handed over before drafts and duplicate URLs are sorted
+/// out: a caller must check the page's draft flag and discard its work if loading reports errors.
+pub fn load_with(
+    config: Config,
+    on_page: &(dyn Fn(usize, &Page) + Sync),
+) -> (Site, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let src = config.src_dir.clone();
     let mut site = Site {
@@ -237,7 +248,14 @@ pub fn load(config: Config) -> (Site, Vec<Diagnostic>) {
     let config = &site.config;
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = sources
         .par_iter()
-        .map(|rel| parse_page(config, rel))
+        .enumerate()
+        .map(|(i, rel)| {
+            let (page, diags) = parse_page(config, rel);
+            if let Some(page) = &page {
+                on_page(i, page);
+            }
+            (page, diags)
+        })
         .collect();
     for (page, page_diags) in results {
         diags.extend(page_diags);

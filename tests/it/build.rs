@@ -462,3 +462,32 @@ fn not_found_page_links_are_absolute() {
     assert!(html.contains("href=\"/faq.html\""), "{html}");
     assert!(html.contains("href=\"/guides/index.html\""), "{html}");
 }
+
+/// A rebuild rewrites only pages whose HTML changed: the others keep their modification time,
+/// so a deploy step (rsync, an object-store sync) uploads only what changed.
+#[test]
+fn rebuild_leaves_unchanged_pages_untouched() {
+    let site = TestSite::new()
+        .page("a.md", "# A\n\nStays the same.\n")
+        .page("b.md", "# B\n\nFirst version.\n");
+    site.build_ok();
+    let public = site.root().join("public");
+    let mtime = |rel: &str| {
+        std::fs::metadata(public.join(rel))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let (a_before, b_before) = (mtime("a.html"), mtime("b.html"));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // A new page changes every page's navigation; a changed body changes only its page.
+    let site = site.page("b.md", "# B\n\nSecond version.\n");
+    site.build_ok();
+    assert!(site.output("b.html").contains("Second version."));
+    assert_ne!(mtime("b.html"), b_before, "the changed page was rewritten");
+    assert_eq!(
+        mtime("a.html"),
+        a_before,
+        "the unchanged page was left alone"
+    );
+}

@@ -553,3 +553,37 @@ fn non_utf8_synonyms_file_is_reported_at_the_bad_byte() {
     assert!(m.contains("synonyms.yaml:2:"), "{m}");
     assert!(m.contains("not valid UTF-8"), "{m}");
 }
+
+/// The index is written while pages load: drafts stay out of it, and a build that fails leaves
+/// the previous index as it was, with no half-written index beside it.
+#[test]
+fn drafts_are_not_indexed_and_a_failed_build_keeps_the_old_index() {
+    let site = TestSite::new()
+        .page(
+            "audio.md",
+            "# Microphone check\n\nTest the microphone before class.\n",
+        )
+        .page(
+            "wip.md",
+            "---\ndraft: true\n---\n# Microphone secrets\n\nUnfinished microphone notes.\n",
+        );
+    let index = indexed(&site);
+    assert_eq!(urls(&search(&index, "microphone")), ["/audio.html"]);
+    drop(index);
+
+    let site = site.page(
+        "broken.md",
+        "# Broken\n\nSee [the missing page](missing.md).\n",
+    );
+    let report = site.build();
+    assert!(report.failed(), "a broken link fails the build");
+    let hidden = site.root().join("public/.helpbook");
+    let leftovers: Vec<String> = std::fs::read_dir(&hidden)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["search"], "only the finished index remains");
+    let index = SearchIndex::open_output(&site.root().join("public")).expect("old index opens");
+    assert_eq!(urls(&search(&index, "microphone")), ["/audio.html"]);
+    assert!(search(&index, "broken").results.is_empty());
+}
