@@ -18,6 +18,10 @@ use helpbook::content::Kind;
 use helpbook::search::{SearchIndex, SearchRequest};
 use helpbook::{BuildOptions, build};
 
+/// The binary's allocator, so the build time printed here is the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Queries a reader of the synthetic corpus might type.
 const QUERIES: &[&str] = &[
     "rate limit 429",

@@ -372,6 +372,17 @@ impl Context<'_> {
             }
         };
         let f = self.fields;
+        // The edit-distance automaton depends on the word only: built once for all fields.
+        let dfa = match how {
+            Expand::Typo(d) => {
+                let term = Term::from_field_text(f.body, word);
+                match FuzzyTermQuery::new(term, d, true).automaton() {
+                    Ok(dfa) => Some(dfa),
+                    Err(_) => return Vec::new(),
+                }
+            }
+            Expand::Prefix => None,
+        };
         for segment in self.searcher.segment_readers() {
             for field in [f.title, f.symptoms, f.body] {
                 let Ok(inverted) = segment.inverted_index(field) else {
@@ -392,11 +403,8 @@ impl Context<'_> {
                             scanned += 1;
                         }
                     }
-                    Expand::Typo(d) => {
-                        let term = Term::from_field_text(field, word);
-                        let Ok(dfa) = FuzzyTermQuery::new(term, d, true).automaton() else {
-                            continue;
-                        };
+                    Expand::Typo(_) => {
+                        let Some(dfa) = &dfa else { continue };
                         let Ok(mut stream) = dict.search(dfa).into_stream() else {
                             continue;
                         };
@@ -743,7 +751,16 @@ pub(crate) struct BestPerPage<'a> {
 
 /// The page id of every document of every segment, with [`ZH_BIT`] set for Chinese pages: read
 /// once when the index is opened, so collecting a match is an array lookup.
-pub(crate) type PageMap = Vec<Arc<[u32]>>;
+pub(crate) type PageMap = Vec<SegmentPages>;
+
+/// The pages of one segment's documents.
+#[derive(Clone)]
+pub(crate) struct SegmentPages {
+    /// Page id of every document, with [`ZH_BIT`] for a Chinese page.
+    pages: Arc<[u32]>,
+    /// One more than the largest page id.
+    slots: usize,
+}
 /// Marks a Chinese page in a [`PageMap`] entry.
 pub(crate) const ZH_BIT: u32 = 1 << 31;
 
@@ -755,8 +772,9 @@ pub(crate) fn page_map(searcher: &Searcher) -> tantivy::Result<PageMap> {
         .map(|reader| {
             let pages = reader.fast_fields().u64("page")?;
             let zh = reader.fast_fields().u64("zh")?;
-            Ok((0..reader.max_doc())
+            let pages: Arc<[u32]> = (0..reader.max_doc())
                 .map(|doc| {
+                    // Documents without a page (there are none) share one slot past the others.
                     let page = pages.first(doc).map_or(u32::MAX >> 1, |p| p as u32);
                     if zh.first(doc) == Some(1) {
                         page | ZH_BIT
@@ -764,7 +782,14 @@ pub(crate) fn page_map(searcher: &Searcher) -> tantivy::Result<PageMap> {
                         page
                     }
                 })
-                .collect())
+                .collect();
+            // Page ids are dense (the build numbers pages from 0), so a vector beats a hash map.
+            let slots = pages
+                .iter()
+                .map(|p| (p & !ZH_BIT) as usize + 1)
+                .max()
+                .unwrap_or(0);
+            Ok(SegmentPages { pages, slots })
         })
         .collect()
 }
@@ -785,15 +810,10 @@ impl Collector for BestPerPage<'_> {
         segment: SegmentOrdinal,
         _reader: &SegmentReader,
     ) -> tantivy::Result<BestPerPageSegment> {
-        let pages = self.pages.get(segment as usize).cloned().ok_or_else(|| {
-            tantivy::TantivyError::InternalError("segment missing from the page map".into())
-        })?;
-        // Page ids are dense (the build numbers pages from 0), so a vector beats a hash map.
-        let slots = pages
-            .iter()
-            .map(|p| (p & !ZH_BIT) as usize + 1)
-            .max()
-            .unwrap_or(0);
+        let SegmentPages { pages, slots } =
+            self.pages.get(segment as usize).cloned().ok_or_else(|| {
+                tantivy::TantivyError::InternalError("segment missing from the page map".into())
+            })?;
         Ok(BestPerPageSegment {
             segment,
             pages,
