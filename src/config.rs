@@ -34,6 +34,8 @@ pub struct Config {
     pub build: BuildConfig,
     /// `[search]`.
     pub search: SearchConfig,
+    /// `[server]`.
+    pub server: ServerConfig,
     /// What was kept of mdBook's `[output.html]`.
     pub html: HtmlConfig,
     /// Absolute path of the content folder.
@@ -145,6 +147,50 @@ impl Default for SearchConfig {
     }
 }
 
+/// `[server]`: the reader-facing server (`helpbook serve --production`) and its event store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServerConfig {
+    /// Where events and tickets are stored: a SQLite file, relative to the root (default
+    /// `.helpbook/events.sqlite`), or a `postgres://` URL, which several servers can share.
+    pub events: String,
+    /// Days events are kept before they are purged (default 90).
+    pub retention_days: u32,
+    /// The token `/admin` asks for. Better set in the environment:
+    /// `HELPBOOK_SERVER__ADMIN_TOKEN`. Without one, `/admin` is closed.
+    pub admin_token: Option<String>,
+    /// URL that receives each new ticket as JSON (POST), retried until it answers 2xx.
+    pub webhook: Option<String>,
+    /// Requests a client may make per minute (default 600).
+    pub rate_limit: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            events: ".helpbook/events.sqlite".into(),
+            retention_days: 90,
+            admin_token: None,
+            webhook: None,
+            rate_limit: 600,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The event store's location: a `postgres://` URL as it is, a file relative to `root`.
+    pub fn events_location(&self, root: &Path) -> String {
+        let e = self.events.trim();
+        if e.starts_with("postgres://") || e.starts_with("postgresql://") {
+            e.to_string()
+        } else {
+            root.join(e.strip_prefix("sqlite://").unwrap_or(e))
+                .to_string_lossy()
+                .into_owned()
+        }
+    }
+}
+
 /// The parts of mdBook's `[output.html]` that helpbook honours.
 #[derive(Debug, Clone, Default)]
 pub struct HtmlConfig {
@@ -166,6 +212,7 @@ struct RawConfig {
     book: BookConfig,
     build: BuildConfig,
     search: SearchConfig,
+    server: ServerConfig,
     /// mdBook renderers; only `html` is read.
     output: toml::Table,
     /// mdBook preprocessors; reported as ignored.
@@ -297,6 +344,7 @@ impl Config {
             book: raw.book,
             build: raw.build,
             search: raw.search,
+            server: raw.server,
             html,
         };
         Ok((config, notes))

@@ -5,6 +5,7 @@
 //! stopping at the first, so a writer sees all of them in one run. [`build()`] runs the stages;
 //! the binary in `main.rs` only parses arguments and prints.
 
+pub mod analytics;
 pub mod config;
 pub mod content;
 pub mod diagnostic;

@@ -83,6 +83,11 @@ enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(short, long, default_value_t = 3000)]
         port: u16,
+        /// Serve the existing build to readers: record searches and feedback in the event store
+        /// of [server] in book.toml, with security headers, compression and rate limits. Nothing
+        /// is built: run `helpbook build` first.
+        #[arg(long)]
+        production: bool,
     },
     /// Create a new knowledge base (book.toml and sample content) that builds as it is.
     Init {
@@ -148,7 +153,12 @@ fn main() -> ExitCode {
             },
             verbosity,
         ),
-        Command::Serve { dir, bind, port } => run_serve(dir, &bind, port, verbosity),
+        Command::Serve {
+            dir,
+            bind,
+            port,
+            production,
+        } => run_serve(dir, &bind, port, production, verbosity),
         Command::Init {
             dir,
             title,
@@ -344,23 +354,56 @@ fn text_results(results: &helpbook::search::SearchResults, color: bool) -> Strin
     out
 }
 
-fn run_serve(dir: PathBuf, bind: &str, port: u16, verbosity: Verbosity) -> ExitCode {
-    let options = BuildOptions::new(&dir);
-    let report = build(&options);
-    print_diagnostics(&report.diagnostics, verbosity);
-    if report.failed() {
-        eprintln!("error: the site does not build; fix the errors above and run serve again");
-        return ExitCode::from(1);
-    }
-    let out_dir = report
-        .out_dir
-        .clone()
-        .expect("a built site has an output folder");
+fn run_serve(
+    dir: PathBuf,
+    bind: &str,
+    port: u16,
+    production: bool,
+    verbosity: Verbosity,
+) -> ExitCode {
+    let (out_dir, options) = if production {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let config = match helpbook::config::Config::load(&dir, env) {
+            Ok((config, notes)) => {
+                print_diagnostics(&notes, verbosity);
+                config
+            }
+            Err(errors) => {
+                print_diagnostics(&errors, verbosity);
+                return ExitCode::from(1);
+            }
+        };
+        let options = helpbook::server::ProductionOptions {
+            events: config.server.events_location(&config.root),
+            retention_days: config.server.retention_days,
+            rate_limit: config.server.rate_limit,
+        };
+        (config.out_dir, Some(options))
+    } else {
+        let report = build(&BuildOptions::new(&dir));
+        print_diagnostics(&report.diagnostics, verbosity);
+        if report.failed() {
+            eprintln!("error: the site does not build; fix the errors above and run serve again");
+            return ExitCode::from(1);
+        }
+        let out_dir = report
+            .out_dir
+            .clone()
+            .expect("a built site has an output folder");
+        (out_dir, None)
+    };
     let addr = format!("{bind}:{port}");
-    match helpbook::server::serve_blocking(&out_dir, &addr, |addr| {
+    let events = options
+        .as_ref()
+        .map(|o| helpbook::analytics::hide_password(&o.events));
+    match helpbook::server::serve_blocking(&out_dir, &addr, options, |addr| {
         if verbosity != Verbosity::Quiet {
+            let mode = match &events {
+                Some(store) => format!(" (production; events in {store})"),
+                None => String::new(),
+            };
             println!(
-                "Serving {} at http://{addr}/ (Ctrl+C to stop)",
+                "Serving {} at http://{addr}/{mode} (Ctrl+C to stop)",
                 helpbook::diagnostic::display_path(&out_dir)
             );
         }

@@ -24,6 +24,8 @@ pub use index::{INDEX_DIR, IndexBuilder, IndexStats, write_index};
 pub use query::{FIELD_BOOSTS, MAX_QUERY_CHARS, SearchRequest};
 pub use synonyms::Synonyms;
 
+pub(crate) use analyzer::is_cjk;
+
 use crate::i18n::Locale;
 use analyzer::Analyzers;
 use index::Fields;
@@ -161,6 +163,24 @@ impl SearchIndex {
     /// The language of the site, for messages about a search.
     pub fn locale(&self) -> Locale {
         self.locale
+    }
+
+    /// The normalised form of a query, which groups the ways readers type one question: its
+    /// words lowercased and stemmed as the index has them, each once, in order
+    /// (`Students can't HEAR me` and `students cant hear me!` both give `cant hear me student`).
+    pub fn normalize(&self, query: &str) -> String {
+        let mut words: Vec<String> = Vec::new();
+        analyzer::words(&self.analyzers.jieba, query, |w| {
+            let form = if w.cjk {
+                Some(w.text.to_string())
+            } else {
+                analyzer::stem_word(w.text)
+            };
+            words.extend(form);
+        });
+        words.sort();
+        words.dedup();
+        words.join(" ")
     }
 
     /// Runs a search. Any input is fine: an empty or meaningless query gets an empty list with

@@ -1,8 +1,14 @@
 //! The HTTP server: the built site's files, the search API, and the search page rendered on the
-//! server so it works without JavaScript.
+//! server so it works without JavaScript. In production (`serve --production`) it also records
+//! what readers do (see [`crate::analytics`]), sends security, cache and compression headers,
+//! and limits request sizes and rates.
 //!
 //! It reads the build's output and index and never builds anything itself. Hidden paths (the
 //! index lives in `.helpbook/`) are not served.
+
+mod production;
+
+pub use production::{MAX_BODY, MAX_EVENTS, Production, ProductionOptions};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,9 +20,10 @@ use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::analytics::{self, Event, EventKind, EventSink};
 use crate::content::{Audience, Kind, percent_decode};
 use crate::i18n::Locale;
 use crate::markdown::escape_html;
@@ -40,6 +47,8 @@ pub struct AppState {
     pub index: SearchIndex,
     /// `search.html` as built, with the markers the results page fills in.
     pub search_page: Option<String>,
+    /// Where events go, in production.
+    pub events: Option<EventSink>,
 }
 
 impl AppState {
@@ -51,37 +60,64 @@ impl AppState {
             out_dir: out_dir.to_path_buf(),
             index,
             search_page,
+            events: None,
         })
     }
 }
 
-/// The routes: `/api/search`, `/search`, `/healthz`, then the site's files.
+/// The routes: `/api/search`, `/api/events`, `/search`, `/healthz`, then the site's files.
 pub fn router(state: Arc<AppState>) -> Router {
+    app(state, None)
+}
+
+/// The routes, with the production layers when `production` is given.
+fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
     let not_found = ServeFile::new(state.out_dir.join("404.html"));
     let files = ServeDir::new(&state.out_dir)
         .append_index_html_on_directories(true)
         .not_found_service(not_found);
-    Router::new()
+    let api = Router::new()
         .route("/api/search", get(api_search))
+        .route("/api/events", post(production::api_events))
+        .route("/api/{*rest}", any(api_not_found));
+    let api = match production {
+        Some(p) => p.api_limit(api),
+        None => api,
+    };
+    let site = Router::new()
         .route("/search", get(search_page))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(api)
         .fallback_service(files)
         .layer(middleware::from_fn(refuse_hidden))
-        .with_state(state)
+        .with_state(state);
+    match production {
+        Some(p) => p.layers(site),
+        None => site,
+    }
 }
 
-/// Serves the site in `out_dir` on `addr` until Ctrl+C; `ready` is told the bound address.
+/// Serves the site in `out_dir` on `addr` until Ctrl+C (or SIGTERM); `ready` is told the bound
+/// address. With `production`, events are recorded and the production layers are on; a graceful
+/// shutdown writes every queued event before it returns.
 pub fn serve_blocking(
     out_dir: &Path,
     addr: &str,
+    production: Option<ProductionOptions>,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
-    let state = Arc::new(AppState::open(out_dir)?);
+    let mut state = AppState::open(out_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the server runtime: {e}"))?;
     runtime.block_on(async move {
+        let production = match production {
+            Some(options) => Some(Production::start(options).await?),
+            None => None,
+        };
+        state.events = production.as_ref().map(|p| p.sink());
+        let app = app(Arc::new(state), production.as_ref());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -89,13 +125,49 @@ pub fn serve_blocking(
             .local_addr()
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         ready(local);
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| format!("server error: {e}"))
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"));
+        if let Some(production) = production {
+            production.finish().await;
+        }
+        served
     })
+}
+
+/// Ctrl+C, or SIGTERM (what container runtimes and systemd send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn api_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({ "error": "no such API endpoint; see README.md, \"Server\"" })),
+    )
+        .into_response()
 }
 
 /// 404 for any path with a segment starting with `.` (the index, editor files), encoded or not.
@@ -161,17 +233,110 @@ fn request_from(
 
 async fn api_search(
     State(state): State<Arc<AppState>>,
+    uri: axum::http::Uri,
     params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(params)) = params else {
+    let utf8 = uri.query().is_none_or(|q| {
+        let bytes = percent_decode_bytes(&q.replace('+', " "));
+        std::str::from_utf8(&bytes).is_ok()
+    });
+    let (true, Ok(Query(params))) = (utf8, params) else {
         return bad_request("the query string is not valid: encode it as UTF-8 form data".into());
     };
     let request = match request_from(&params, 10) {
         Ok(r) => r,
         Err(message) => return bad_request(message),
     };
+    let session = params
+        .get("session")
+        .filter(|s| analytics::check_id("session", s).is_ok());
+    let search_id = params
+        .get("search_id")
+        .filter(|s| analytics::check_id("search_id", s).is_ok());
+    if state.events.is_some() && request.query.chars().count() > MAX_LOGGED_QUERY {
+        return bad_request(format!(
+            "q is longer than {MAX_LOGGED_QUERY} characters; shorten the question"
+        ));
+    }
+    let filters = filters_of(&request);
     let results = run_search(&state, request).await;
+    if let (Some(sink), Some(session)) = (&state.events, session) {
+        record_search(&state, sink, session, search_id, &results, filters).await;
+    }
     ([(header::CACHE_CONTROL, "no-store")], Json(results)).into_response()
+}
+
+/// `%XX` escapes decoded to bytes (which need not be UTF-8).
+fn percent_decode_bytes(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Longest query the production server accepts.
+pub const MAX_LOGGED_QUERY: usize = 200;
+
+/// `kind=…&audience=…` of a request (empty without filters).
+fn filters_of(request: &SearchRequest) -> String {
+    let mut parts = Vec::new();
+    if let Some(k) = request.kind {
+        parts.push(format!("kind={}", k.as_str()));
+    }
+    if let Some(a) = request.audience {
+        parts.push(format!("audience={}", a.as_str()));
+    }
+    parts.join("&")
+}
+
+/// Queues a search event. The keystrokes of one search-as-you-type session come with one
+/// `search_id` and the store keeps the last; a request without one is a search of its own.
+async fn record_search(
+    state: &AppState,
+    sink: &EventSink,
+    session: &str,
+    search_id: Option<&String>,
+    results: &SearchResults,
+    filters: String,
+) {
+    let query = analytics::scrub(results.query.trim());
+    if query.is_empty() {
+        return;
+    }
+    let search_id = search_id.cloned().unwrap_or_else(analytics::random_id);
+    let event = Event {
+        at: analytics::now_ms(),
+        session: session.to_string(),
+        kind: EventKind::Search {
+            search_id,
+            normalized: state.index.normalize(&query),
+            lang: if query.chars().any(crate::search::is_cjk) {
+                "zh"
+            } else {
+                "en"
+            }
+            .into(),
+            results: results.total as i64,
+            query,
+            filters,
+        },
+    };
+    sink.record(vec![event]).await;
 }
 
 /// Searches on the blocking pool: a query is CPU work.

@@ -7,4 +7,5 @@ mod fixtures;
 mod invalid;
 mod markdown;
 mod search;
+mod server;
 mod support;

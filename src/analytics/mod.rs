@@ -1,0 +1,417 @@
+//! What readers did: searches, result clicks, page views, "Did this help?" answers. Stored by
+//! one writer task in batches (see [`EventSink`]) in SQLite or PostgreSQL (see [`EventStore`]),
+//! read back by the gap report.
+//!
+//! Nothing that identifies a person is stored: no IP address, no cookie, a random per-tab session
+//! id chosen by the browser, and queries scrubbed of e-mail addresses, phone numbers and long
+//! digit runs ([`scrub`]).
+
+mod store;
+mod writer;
+
+use serde::Deserialize;
+
+pub use store::{EventStore, StoreError, hide_password};
+pub use writer::{EventSink, SinkError};
+
+/// Longest comment kept with feedback, in characters.
+pub const MAX_COMMENT: usize = 1000;
+/// Longest URL accepted in an event.
+const MAX_URL: usize = 512;
+
+/// One thing a reader did, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch (server clock).
+    pub at: i64,
+    /// The browser tab's random id.
+    pub session: String,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of events and what each carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// A search. The keystrokes of one search-as-you-type session share `search_id`, and the
+    /// store keeps only the last one.
+    Search {
+        /// Chosen by the browser per typing session; the server makes one for a plain request.
+        search_id: String,
+        /// The query as typed, scrubbed.
+        query: String,
+        /// Its normalised form, which groups "Students can't hear me" with "student hear".
+        normalized: String,
+        /// Pages found.
+        results: i64,
+        /// `zh` or `en`: the script of the query.
+        lang: String,
+        /// Kind and audience filters, `kind=…&audience=…` (empty for none).
+        filters: String,
+    },
+    /// A result opened from a search.
+    Click {
+        /// The search it came from.
+        search_id: String,
+        /// The result's URL (`/path.html#anchor`).
+        url: String,
+        /// Its place in the list, from 1.
+        rank: i64,
+    },
+    /// A page was opened.
+    View {
+        /// The page's URL.
+        url: String,
+    },
+    /// "Did this help?" on a page.
+    Feedback {
+        /// The page's URL.
+        url: String,
+        /// The answer.
+        helpful: bool,
+        /// Why not, when it did not help.
+        reason: Option<Reason>,
+        /// The reader's words, scrubbed.
+        comment: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// The name stored in the `kind` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Search { .. } => "search",
+            EventKind::Click { .. } => "click",
+            EventKind::View { .. } => "view",
+            EventKind::Feedback { .. } => "feedback",
+        }
+    }
+}
+
+/// Why a page did not help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The page is out of date.
+    Outdated,
+    /// The page is hard to follow.
+    Unclear,
+    /// The steps did not fix the problem.
+    DidntFix,
+    /// Something else (see the comment).
+    Other,
+}
+
+impl Reason {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Outdated => "outdated",
+            Reason::Unclear => "unclear",
+            Reason::DidntFix => "didnt_fix",
+            Reason::Other => "other",
+        }
+    }
+
+    /// The reason named `name`.
+    pub fn from_name(name: &str) -> Option<Reason> {
+        Some(match name {
+            "outdated" => Reason::Outdated,
+            "unclear" => Reason::Unclear,
+            "didnt_fix" => Reason::DidntFix,
+            "other" => Reason::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// An event as the browser sends it to `POST /api/events`. Searches are not among them: the
+/// server records those itself when it answers `/api/search`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientEvent {
+    /// A result opened from a search.
+    Click {
+        /// The tab's session id.
+        session: String,
+        /// The search's id, as given to `/api/search`.
+        search_id: String,
+        /// The result's URL.
+        url: String,
+        /// Its place in the list, from 1.
+        rank: i64,
+    },
+    /// A page was opened.
+    View {
+        /// The tab's session id.
+        session: String,
+        /// The page's URL.
+        url: String,
+    },
+    /// "Did this help?".
+    Feedback {
+        /// The tab's session id.
+        session: String,
+        /// The page's URL.
+        url: String,
+        /// The answer.
+        helpful: bool,
+        /// Why not.
+        #[serde(default)]
+        reason: Option<Reason>,
+        /// The reader's words.
+        #[serde(default)]
+        comment: Option<String>,
+    },
+}
+
+impl ClientEvent {
+    /// Checks the event and makes it storable; the error names the field and the fix.
+    pub fn validate(self, at: i64) -> Result<Event, String> {
+        let (session, kind) = match self {
+            ClientEvent::Click {
+                session,
+                search_id,
+                url,
+                rank,
+            } => {
+                check_id("search_id", &search_id)?;
+                if !(1..=1000).contains(&rank) {
+                    return Err(format!("rank must be from 1 to 1000, not {rank}"));
+                }
+                let url = check_url(url)?;
+                (
+                    session,
+                    EventKind::Click {
+                        search_id,
+                        url,
+                        rank,
+                    },
+                )
+            }
+            ClientEvent::View { session, url } => (
+                session,
+                EventKind::View {
+                    url: check_url(url)?,
+                },
+            ),
+            ClientEvent::Feedback {
+                session,
+                url,
+                helpful,
+                reason,
+                comment,
+            } => {
+                let comment = comment
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .map(|c| {
+                        if c.chars().count() > MAX_COMMENT {
+                            Err(format!("comment is longer than {MAX_COMMENT} characters"))
+                        } else {
+                            Ok(scrub(&c))
+                        }
+                    })
+                    .transpose()?;
+                (
+                    session,
+                    EventKind::Feedback {
+                        url: check_url(url)?,
+                        helpful,
+                        reason: if helpful { None } else { reason },
+                        comment,
+                    },
+                )
+            }
+        };
+        check_id("session", &session)?;
+        Ok(Event { at, session, kind })
+    }
+}
+
+/// Session and search ids: 8 to 64 letters, digits, `-` or `_` (what `crypto.randomUUID()` and
+/// similar make).
+pub fn check_id(field: &str, id: &str) -> Result<(), String> {
+    let ok = (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field} must be 8 to 64 letters, digits, `-` or `_` (a random id made by the page)"
+        ))
+    }
+}
+
+/// A site path: starts with `/`, at most 512 bytes, no scheme or host.
+fn check_url(url: String) -> Result<String, String> {
+    if url.starts_with('/') && !url.starts_with("//") && url.len() <= MAX_URL {
+        Ok(url)
+    } else {
+        Err(format!(
+            "url must be a path on this site starting with `/` (at most {MAX_URL} bytes)"
+        ))
+    }
+}
+
+/// Replaces e-mail addresses, phone numbers and runs of 6 or more digits with placeholders, so
+/// a reader who types their phone number or student id into the search box is not recorded.
+pub fn scrub(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for token in text.split_inclusive(char::is_whitespace) {
+        let word = token.trim_end();
+        let space = &token[word.len()..];
+        if word.contains('@') && word.split('@').all(|p| !p.is_empty()) && word.contains('.') {
+            out.push_str("[email]");
+        } else {
+            out.push_str(&scrub_digits(word));
+        }
+        out.push_str(space);
+    }
+    scrub_phone_numbers(&out)
+}
+
+/// Runs of 6 or more digits (ids, account numbers) become `[number]`.
+fn scrub_digits(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 6 {
+            out.push_str("[number]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in word.chars() {
+        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// Phone numbers written with separators (`+1 415-555-0100`, `(020) 7946 0958`): a stretch of
+/// digits, spaces, `+`, `-`, `(`, `)` and `.` holding 7 or more digits becomes `[phone]`.
+fn scrub_phone_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_part = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() || chars[i] == '+' || chars[i] == '(' {
+            let mut j = i;
+            while j < chars.len() && is_part(chars[j]) {
+                j += 1;
+            }
+            // Trailing separators are not part of the number.
+            while j > i && !chars[j - 1].is_ascii_digit() {
+                j -= 1;
+            }
+            let digits = chars[i..j].iter().filter(|c| c.is_ascii_digit()).count();
+            if digits >= 7 {
+                out.push_str("[phone]");
+                i = j;
+                continue;
+            }
+            out.extend(&chars[i..j.max(i + 1)]);
+            i = j.max(i + 1);
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A random id for a search the browser did not name (16 hex digits; not a secret).
+pub fn random_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // `RandomState` is seeded randomly per process; the counter makes each id distinct.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_i64(now_ms());
+    format!("srv-{:016x}", h.finish())
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_contact_details_and_ids() {
+        assert_eq!(
+            scrub("mail me at ann.lee@school.edu please"),
+            "mail me at [email] please"
+        );
+        assert_eq!(scrub("call +1 415-555-0100 now"), "call [phone] now");
+        assert_eq!(
+            scrub("student 20231187 cannot log in"),
+            "student [number] cannot log in"
+        );
+        assert_eq!(scrub("学号 2023118790 登录失败"), "学号 [number] 登录失败");
+        // Short numbers are kept: error codes and ports are what readers search for.
+        assert_eq!(scrub("error 403 on port 8080"), "error 403 on port 8080");
+        assert_eq!(scrub("HTTP 429 速率限制"), "HTTP 429 速率限制");
+    }
+
+    #[test]
+    fn client_events_are_checked_field_by_field() {
+        let click = |rank: i64, url: &str| ClientEvent::Click {
+            session: "tab-12345678".into(),
+            search_id: "search-1234".into(),
+            url: url.into(),
+            rank,
+        };
+        assert!(click(1, "/a.html#b").validate(1).is_ok());
+        assert!(
+            click(0, "/a.html")
+                .validate(1)
+                .unwrap_err()
+                .contains("rank")
+        );
+        assert!(
+            click(1, "https://evil.example/")
+                .validate(1)
+                .unwrap_err()
+                .contains("url")
+        );
+        let short = ClientEvent::View {
+            session: "x".into(),
+            url: "/a.html".into(),
+        };
+        assert!(short.validate(1).unwrap_err().contains("session"));
+        let feedback = ClientEvent::Feedback {
+            session: "tab-12345678".into(),
+            url: "/a.html".into(),
+            helpful: false,
+            reason: Some(Reason::Outdated),
+            comment: Some("  call me on 0123 456 789  ".into()),
+        };
+        let Event { kind, .. } = feedback.validate(1).unwrap();
+        assert_eq!(
+            kind,
+            EventKind::Feedback {
+                url: "/a.html".into(),
+                helpful: false,
+                reason: Some(Reason::Outdated),
+                comment: Some("call me on [phone]".into()),
+            }
+        );
+    }
+}

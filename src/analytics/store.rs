@@ -1,0 +1,352 @@
+//! The event store: one schema, one set of statements, for SQLite and PostgreSQL through sqlx's
+//! `Any` driver. The SQL is the dialect both accept (`$n` parameters, `BIGINT` columns,
+//! `ON CONFLICT … DO UPDATE`); only the id column and the pragmas differ.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor, Row};
+
+use super::{Event, EventKind};
+
+/// A failure of the event store, worded for the operator (clients get a generic message).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("event store {location}: {message}")]
+pub struct StoreError {
+    /// The file or the URL without its password.
+    pub location: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The events database.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    location: String,
+}
+
+/// Schema changes, applied in order once each; the number of applied ones is kept in
+/// `helpbook_schema`. `{id}` is the dialect's auto-numbered key.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE events (
+        id {id},
+        at BIGINT NOT NULL,
+        session TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        search_id TEXT,
+        query TEXT,
+        normalized TEXT,
+        results BIGINT,
+        lang TEXT,
+        filters TEXT,
+        url TEXT,
+        rank BIGINT,
+        helpful BIGINT,
+        reason TEXT,
+        comment TEXT
+    )",
+    // One row per search-as-you-type session: its keystrokes update the row.
+    "CREATE UNIQUE INDEX events_search ON events (session, search_id, kind)",
+    "CREATE INDEX events_at ON events (at)",
+    "CREATE INDEX events_session ON events (session)",
+]];
+
+impl EventStore {
+    /// Opens (creating when needed) the store at `location`: a `postgres://` URL or a SQLite
+    /// file path, and brings its schema up to date.
+    pub async fn open(location: &str) -> Result<EventStore, StoreError> {
+        install_default_drivers();
+        let postgres = location.starts_with("postgres://") || location.starts_with("postgresql://");
+        let shown = if postgres {
+            hide_password(location)
+        } else {
+            location.to_string()
+        };
+        let fail = |message: String| StoreError {
+            location: shown.clone(),
+            message,
+        };
+        let (url, dialect) = if postgres {
+            (location.to_string(), Dialect::Postgres)
+        } else {
+            let path = std::path::Path::new(location);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| fail(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            (
+                format!("sqlite://{}?mode=rwc", encode_path(location)),
+                Dialect::Sqlite,
+            )
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL: readers never block the writer. FULL: a commit is on disk before
+                        // the event is acknowledged, even if the machine loses power.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| fail(describe(&e)))?;
+        let store = EventStore {
+            pool,
+            dialect,
+            location: shown.clone(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Where the store is, for messages (a URL without its password).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Whether the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.dialect == Dialect::Postgres
+    }
+
+    fn error(&self, e: &sqlx::Error) -> StoreError {
+        StoreError {
+            location: self.location.clone(),
+            message: describe(e),
+        }
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let err = |e: sqlx::Error| self.error(&e);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        if self.dialect == Dialect::Postgres {
+            // Replicas starting together: one migrates, the others wait for it.
+            tx.execute("SELECT pg_advisory_xact_lock(7283910)")
+                .await
+                .map_err(err)?;
+        }
+        tx.execute("CREATE TABLE IF NOT EXISTS helpbook_schema (version BIGINT NOT NULL)")
+            .await
+            .map_err(err)?;
+        let version: Option<i64> = sqlx::query("SELECT MAX(version) FROM helpbook_schema")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err)?
+            .try_get(0)
+            .map_err(err)?;
+        let version = version.unwrap_or(0) as usize;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError {
+                location: self.location.clone(),
+                message: format!(
+                    "the database was written by a newer helpbook (schema {version}, this one knows {})",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        let id = match self.dialect {
+            Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+        };
+        for (n, steps) in MIGRATIONS.iter().enumerate().skip(version) {
+            for step in *steps {
+                tx.execute(step.replace("{id}", id).as_str())
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("INSERT INTO helpbook_schema (version) VALUES ($1)")
+                .bind((n + 1) as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    /// Stores `events` in one transaction: all of them or none.
+    pub async fn insert(&self, events: &[Event]) -> Result<(), StoreError> {
+        let err = |e: sqlx::Error| self.error(&e);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        for event in events {
+            let q = match &event.kind {
+                EventKind::Search {
+                    search_id,
+                    query,
+                    normalized,
+                    results,
+                    lang,
+                    filters,
+                } => sqlx::query(
+                    "INSERT INTO events (at, session, kind, search_id, query, normalized, results, lang, filters)
+                     VALUES ($1, $2, 'search', $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (session, search_id, kind) DO UPDATE SET
+                       at = excluded.at, query = excluded.query, normalized = excluded.normalized,
+                       results = excluded.results, lang = excluded.lang, filters = excluded.filters",
+                )
+                .bind(event.at)
+                .bind(event.session.as_str())
+                .bind(search_id.as_str())
+                .bind(query.as_str())
+                .bind(normalized.as_str())
+                .bind(*results)
+                .bind(lang.as_str())
+                .bind(filters.as_str()),
+                EventKind::Click {
+                    search_id,
+                    url,
+                    rank,
+                } => sqlx::query(
+                    "INSERT INTO events (at, session, kind, search_id, url, rank)
+                     VALUES ($1, $2, 'click', $3, $4, $5)",
+                )
+                .bind(event.at)
+                .bind(event.session.as_str())
+                .bind(search_id.as_str())
+                .bind(url.as_str())
+                .bind(*rank),
+                EventKind::View { url } => sqlx::query(
+                    "INSERT INTO events (at, session, kind, url) VALUES ($1, $2, 'view', $3)",
+                )
+                .bind(event.at)
+                .bind(event.session.as_str())
+                .bind(url.as_str()),
+                EventKind::Feedback {
+                    url,
+                    helpful,
+                    reason,
+                    comment,
+                } => sqlx::query(
+                    "INSERT INTO events (at, session, kind, url, helpful, reason, comment)
+                     VALUES ($1, $2, 'feedback', $3, $4, $5, $6)",
+                )
+                .bind(event.at)
+                .bind(event.session.as_str())
+                .bind(url.as_str())
+                .bind(i64::from(*helpful))
+                .bind(reason.map(|r| r.as_str()))
+                .bind(comment.as_deref()),
+            };
+            q.execute(&mut *tx).await.map_err(err)?;
+        }
+        tx.commit().await.map_err(err)
+    }
+
+    /// Number of stored events of `kind` in `session` (for tests and health checks).
+    pub async fn count(&self, session: &str, kind: &str) -> Result<i64, StoreError> {
+        sqlx::query("SELECT COUNT(*) FROM events WHERE session = $1 AND kind = $2")
+            .bind(session)
+            .bind(kind)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get::<i64, _>(0))
+            .map_err(|e| self.error(&e))
+    }
+
+    /// The stored searches of `session`: (search id, query, normalised query, results).
+    pub async fn searches(
+        &self,
+        session: &str,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT search_id, query, normalized, results FROM events
+             WHERE session = $1 AND kind = 'search' ORDER BY at, id",
+        )
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error(&e))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Deletes events older than `days` days; returns how many.
+    pub async fn purge(&self, days: u32) -> Result<u64, StoreError> {
+        let cutoff = super::now_ms() - i64::from(days) * 86_400_000;
+        sqlx::query("DELETE FROM events WHERE at < $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A database error in a sentence, without the URL.
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => format!("database error: {}", db.message()),
+        sqlx::Error::Io(io) => format!("cannot reach the database: {io}"),
+        sqlx::Error::PoolTimedOut => "no database connection became free in time".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A store location fit to print: `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn hide_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((creds, host)) => match creds.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// A file path in a `sqlite://` URL: the characters a URL gives meaning to are escaped.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            hide_password("postgres://hb:s3cret@127.0.0.1:5432/hb"),
+            "postgres://hb:***@127.0.0.1:5432/hb"
+        );
+        assert_eq!(
+            hide_password("postgres://127.0.0.1/hb"),
+            "postgres://127.0.0.1/hb"
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! `serve --production`: the event store and its writer, `POST /api/events`, and the layers a
+//! public server needs (security and cache headers, compression, body and rate limits).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Json, Response};
+use tokio::task::JoinHandle;
+use tower_governor::GovernorError;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::AppState;
+use crate::analytics::{self, ClientEvent, EventSink, EventStore, SinkError};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 8 * 1024;
+/// Most events in one `POST /api/events`.
+pub const MAX_EVENTS: usize = 100;
+
+/// The Content-Security-Policy of every response: the site's own scripts, styles, fonts and
+/// API; images also from https (pages may embed them); no framing. `style-src-attr` allows the
+/// `style="text-align: …"` attributes of Markdown tables.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    style-src-attr 'unsafe-inline'; img-src 'self' data: https:; font-src 'self'; \
+    connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// How the production server runs (from `[server]` in book.toml).
+#[derive(Debug, Clone)]
+pub struct ProductionOptions {
+    /// The event store: a SQLite file path or a `postgres://` URL.
+    pub events: String,
+    /// Days events are kept.
+    pub retention_days: u32,
+    /// Requests per minute per client on `/api/`; 0 turns the limit off.
+    pub rate_limit: u32,
+}
+
+/// The running production parts.
+#[derive(Debug)]
+pub struct Production {
+    sink: EventSink,
+    writer: JoinHandle<()>,
+    purger: JoinHandle<()>,
+    store: EventStore,
+    options: ProductionOptions,
+}
+
+impl Production {
+    /// Opens the event store (migrating it), purges expired events and starts the writer.
+    pub async fn start(options: ProductionOptions) -> Result<Production, String> {
+        let store = EventStore::open(&options.events)
+            .await
+            .map_err(|e| e.to_string())?;
+        let purger = {
+            let store = store.clone();
+            let days = options.retention_days;
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = store.purge(days).await {
+                        eprintln!("warning: {e} (expired events not purged)");
+                    }
+                    tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+                }
+            })
+        };
+        let (sink, writer) = EventSink::start(store.clone());
+        Ok(Production {
+            sink,
+            writer,
+            purger,
+            store,
+            options,
+        })
+    }
+
+    /// A sender for the handlers.
+    pub fn sink(&self) -> EventSink {
+        self.sink.clone()
+    }
+
+    /// The event store.
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// `app` with the production layers: the rate limit on `/api/`, body limit, headers,
+    /// compression.
+    pub fn layers(&self, app: Router) -> Router {
+        app.layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(middleware::from_fn(cache_control))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ))
+            .layer(CompressionLayer::new())
+    }
+
+    /// The per-client rate limit for the API routes, when one is set.
+    pub fn api_limit(&self, api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+        let per_minute = u64::from(self.options.rate_limit);
+        if per_minute == 0 {
+            return api;
+        }
+        // A client may burst a quarter of its minute, then one request per 60/rate seconds.
+        let config = GovernorConfigBuilder::default()
+            .per_millisecond((60_000 / per_minute).max(1))
+            .burst_size((per_minute / 4).clamp(5, u64::from(u32::MAX)) as u32)
+            .finish()
+            .expect("a positive period and burst");
+        api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+    }
+
+    /// Writes every queued event and stops. Call after the server stopped accepting requests.
+    pub async fn finish(self) {
+        let Production {
+            sink,
+            writer,
+            purger,
+            store,
+            ..
+        } = self;
+        purger.abort();
+        drop(sink);
+        // The writer ends when the last sender is gone and its queue is written.
+        if tokio::time::timeout(Duration::from_secs(30), writer)
+            .await
+            .is_err()
+        {
+            eprintln!("warning: events were still being written after 30 s; stopping anyway");
+        }
+        store.close().await;
+    }
+}
+
+fn too_many_requests(e: GovernorError) -> Response<Body> {
+    let wait = match &e {
+        GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+        _ => 1,
+    };
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(serde_json::json!({
+            "error": format!("too many requests from this address; try again in {wait} s")
+        })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&wait.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+/// Cache headers: the API is never cached, theme assets for a day, pages revalidated (their
+/// `Last-Modified` only changes when the build changed them).
+async fn cache_control(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if path.starts_with("/api/") {
+            "no-store"
+        } else if path.starts_with("/_helpbook/") {
+            "public, max-age=86400"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A JSON error response.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// `POST /api/events`: one event object or an array of them. Answers 200 `{"stored": n}` only
+/// once the events are committed; 400 names the event and field at fault; 503 asks the browser
+/// to send them again.
+pub(super) async fn api_events(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(sink) = &state.events else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "events are recorded only by `helpbook serve --production`",
+        );
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the body is larger than {} KB; send fewer events at once",
+                    MAX_BODY / 1024
+                ),
+            );
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return error(StatusCode::BAD_REQUEST, "the body is not valid UTF-8");
+    };
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not valid JSON: {e}"),
+            );
+        }
+    };
+    let (items, batch) = match value {
+        serde_json::Value::Array(items) => (items, true),
+        one => (vec![one], false),
+    };
+    if items.is_empty() || items.len() > MAX_EVENTS {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("send from 1 to {MAX_EVENTS} events at once"),
+        );
+    }
+    let at = analytics::now_ms();
+    let mut events = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let which = if batch {
+            format!("event {}: ", i + 1)
+        } else {
+            String::new()
+        };
+        let event = serde_json::from_value::<ClientEvent>(item)
+            .map_err(|e| format!("{which}{e}"))
+            .and_then(|e| e.validate(at).map_err(|e| format!("{which}{e}")));
+        match event {
+            Ok(e) => events.push(e),
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        }
+    }
+    let count = events.len();
+    match sink.store(events).await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "stored": count }))).into_response(),
+        Err(SinkError::Closed) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is restarting; send the events again",
+        ),
+        Err(SinkError::Store(e)) => {
+            eprintln!("error: {e}");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "events cannot be stored right now; send them again later",
+            )
+        }
+    }
+}
