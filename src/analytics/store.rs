@@ -54,8 +54,9 @@ const MIGRATIONS: &[&[&str]] = &[&[
         reason TEXT,
         comment TEXT
     )",
-    // One row per search-as-you-type session: its keystrokes update the row.
-    "CREATE UNIQUE INDEX events_search ON events (session, search_id, kind)",
+    // One row per search-as-you-type session: its keystrokes update the row. Only searches:
+    // a reader may open several results of one search.
+    "CREATE UNIQUE INDEX events_search ON events (session, search_id) WHERE kind = 'search'",
     "CREATE INDEX events_at ON events (at)",
     "CREATE INDEX events_session ON events (session)",
 ]];
@@ -196,7 +197,7 @@ impl EventStore {
                 } => sqlx::query(
                     "INSERT INTO events (at, session, kind, search_id, query, normalized, results, lang, filters)
                      VALUES ($1, $2, 'search', $3, $4, $5, $6, $7, $8)
-                     ON CONFLICT (session, search_id, kind) DO UPDATE SET
+                     ON CONFLICT (session, search_id) WHERE kind = 'search' DO UPDATE SET
                        at = excluded.at, query = excluded.query, normalized = excluded.normalized,
                        results = excluded.results, lang = excluded.lang, filters = excluded.filters",
                 )

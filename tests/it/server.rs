@@ -113,11 +113,12 @@ fn events_round_trip(location: &str) {
         &server,
         "/api/events",
         r#"[{"type":"click","session":"tab-0000aaaa","search_id":"typing-0001","url":"/audio.html","rank":1},
+            {"type":"click","session":"tab-0000aaaa","search_id":"typing-0001","url":"/video.html","rank":2},
             {"type":"view","session":"tab-0000aaaa","url":"/audio.html"},
             {"type":"feedback","session":"tab-0000aaaa","url":"/audio.html","helpful":false,"reason":"didnt_fix","comment":"my number is 0123 456 789"}]"#,
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["stored"], 3);
+    assert_eq!(r.json()["stored"], 4);
     // Searches are written in the background; a graceful stop writes them before exiting.
     assert!(server.stop().success());
     let searches = runtime().block_on(async {
@@ -132,7 +133,8 @@ fn events_round_trip(location: &str) {
     assert_eq!(query, "students cant hear");
     assert_eq!(normalized, "cant hear student");
     assert!(*results >= 1);
-    assert_eq!(stored(location, "tab-0000aaaa", "click"), 1);
+    // Two results opened from one search are two clicks.
+    assert_eq!(stored(location, "tab-0000aaaa", "click"), 2);
     assert_eq!(stored(location, "tab-0000aaaa", "feedback"), 1);
 }
 
