@@ -76,18 +76,6 @@ pub enum EventKind {
     },
 }
 
-impl EventKind {
-    /// The name stored in the `kind` column.
-    pub fn name(&self) -> &'static str {
-        match self {
-            EventKind::Search { .. } => "search",
-            EventKind::Click { .. } => "click",
-            EventKind::View { .. } => "view",
-            EventKind::Feedback { .. } => "feedback",
-        }
-    }
-}
-
 /// Why a page did not help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,17 +99,6 @@ impl Reason {
             Reason::DidntFix => "didnt_fix",
             Reason::Other => "other",
         }
-    }
-
-    /// The reason named `name`.
-    pub fn from_name(name: &str) -> Option<Reason> {
-        Some(match name {
-            "outdated" => Reason::Outdated,
-            "unclear" => Reason::Unclear,
-            "didnt_fix" => Reason::DidntFix,
-            "other" => Reason::Other,
-            _ => return None,
-        })
     }
 }
 

@@ -117,16 +117,6 @@ impl EventStore {
         Ok(store)
     }
 
-    /// Where the store is, for messages (a URL without its password).
-    pub fn location(&self) -> &str {
-        &self.location
-    }
-
-    /// Whether the store is PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        self.dialect == Dialect::Postgres
-    }
-
     fn error(&self, e: &sqlx::Error) -> StoreError {
         StoreError {
             location: self.location.clone(),

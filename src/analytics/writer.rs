@@ -44,14 +44,6 @@ impl std::fmt::Debug for EventSink {
     }
 }
 
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job")
-            .field("events", &self.events.len())
-            .finish_non_exhaustive()
-    }
-}
-
 impl EventSink {
     /// Starts the writer task on the current runtime. It ends once every sink is dropped and
     /// the queue is written: await the handle to flush on shutdown.
@@ -98,7 +90,9 @@ async fn write_loop(store: EventStore, mut queue: mpsc::Receiver<Job>) {
             }
         }
         events.clear();
-        events.extend(batch.iter().flat_map(|j| j.events.iter().cloned()));
+        for job in &mut batch {
+            events.append(&mut job.events);
+        }
         let mut result = Ok(());
         for attempt in 0..ATTEMPTS {
             result = store.insert(&events).await;

@@ -170,8 +170,8 @@ pub fn load(config: Config) -> (Site, Vec<Diagnostic>) {
 
 /// Loads every page like [`load`], handing each page to `on_page` as soon as it is read, on the
 /// thread that read it, with a number unique to the page (the search index is built this way,
-/// alongside the rendering). Pages are handed over before drafts and duplicate URLs are sorted
-/// out: a caller must check the page's draft flag and discard its work if loading reports errors.
+/// alongside the rendering). Drafts left out of the build are not handed over; duplicate URLs
+/// are sorted out later, so a caller must discard its work if loading reports errors.
 pub fn load_with(
     config: Config,
     on_page: &(dyn Fn(usize, &Page) + Sync),
@@ -251,7 +251,7 @@ pub fn load_with(
         .enumerate()
         .map(|(i, rel)| {
             let (page, diags) = parse_page(config, rel);
-            if let Some(page) = &page {
+            if let Some(page) = page.as_ref().filter(|p| !left_out(config, p)) {
                 on_page(i, page);
             }
             (page, diags)
@@ -268,7 +268,7 @@ pub fn load_with(
     let drafts: HashSet<String> = site
         .pages
         .iter()
-        .filter(|p| p.front.draft && !site.config.build.drafts)
+        .filter(|p| left_out(&site.config, p))
         .map(|p| p.source.clone())
         .collect();
     site.pages.retain(|p| !drafts.contains(&p.source));
@@ -312,6 +312,11 @@ pub fn load_with(
     collect_redirects(&mut site, &mut diags);
     diags.extend(check_links(&site, &drafts));
     (site, diags)
+}
+
+/// A draft, when drafts are not built (`build.drafts`).
+fn left_out(config: &Config, page: &Page) -> bool {
+    page.front.draft && !config.build.drafts
 }
 
 fn rel_display(config: &Config, path: &Path) -> String {
@@ -590,6 +595,12 @@ pub(crate) fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }
+    String::from_utf8(percent_decode_bytes(s)).unwrap_or_else(|_| s.to_string())
+}
+
+/// The bytes `%XX` escapes stand for, whether or not they are UTF-8; a `%` not followed by two
+/// hex digits stays as it is.
+pub(crate) fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -607,7 +618,7 @@ pub(crate) fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    out
 }
 
 /// Encodes the characters of a path that would break an `href` (spaces, `#`, `?`, `%`).

@@ -19,7 +19,7 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 use super::analyzer::{self, Analyzers};
 use super::synonyms::Synonyms;
 use crate::config::Config;
-use crate::content::{Page, Site};
+use crate::content::Page;
 use crate::diagnostic::Diagnostic;
 use crate::i18n::Locale;
 
@@ -131,25 +131,12 @@ pub struct IndexStats {
 
 /// The segmenter's extra words for a site: `[search] extra-words` and the Chinese phrases of
 /// the synonyms.
-pub(crate) fn site_words(config: &Config, synonyms: &Synonyms) -> Vec<String> {
+fn site_words(config: &Config, synonyms: &Synonyms) -> Vec<String> {
     let mut words: Vec<String> = config.search.extra_words.clone();
     words.extend(synonyms.chinese_words().map(str::to_string));
     words.sort();
     words.dedup();
     words
-}
-
-/// Indexes every page of `site` into `out_dir/.helpbook/search`, replacing the previous index.
-pub fn write_index(
-    site: &Site,
-    synonyms: &Synonyms,
-    out_dir: &Path,
-) -> Result<IndexStats, Diagnostic> {
-    let builder = IndexBuilder::start(&site.config, synonyms, out_dir)?;
-    for page in &site.pages {
-        builder.add_page(page.id, page);
-    }
-    builder.finish()
 }
 
 /// An index being written. Pages are added from any thread while the site loads, so analysis
@@ -164,8 +151,6 @@ pub struct IndexBuilder {
     final_dir: PathBuf,
     /// The folder being written, removed if the builder is dropped unfinished.
     scratch: Scratch,
-    /// Whether drafts are part of the site (`build.drafts`).
-    drafts: bool,
     pages: AtomicUsize,
     sections: AtomicUsize,
     /// The first error of adding a document (reported by `finish`).
@@ -254,7 +239,6 @@ impl IndexBuilder {
                 created,
                 keep: false,
             },
-            drafts: config.build.drafts,
             pages: AtomicUsize::new(0),
             sections: AtomicUsize::new(0),
             error: Mutex::new(None),
@@ -262,9 +246,9 @@ impl IndexBuilder {
     }
 
     /// Adds one document per section of `page`; `key` tells pages apart (one result per page).
-    /// Generated pages and drafts are not indexed.
+    /// Generated pages are not indexed.
     pub fn add_page(&self, key: usize, page: &Page) {
-        if page.generated || (page.front.draft && !self.drafts) {
+        if page.generated {
             return;
         }
         self.pages.fetch_add(1, Ordering::Relaxed);

@@ -20,7 +20,7 @@ use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 pub use checks::{SearchTest, SearchTestOutcome, SearchTestReport, run_search_tests};
-pub use index::{INDEX_DIR, IndexBuilder, IndexStats, write_index};
+pub use index::{INDEX_DIR, IndexBuilder, IndexStats};
 pub use query::{FIELD_BOOSTS, MAX_QUERY_CHARS, SearchRequest};
 pub use synonyms::Synonyms;
 

@@ -24,7 +24,7 @@ use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::analytics::{self, Event, EventKind, EventSink};
-use crate::content::{Audience, Kind, percent_decode};
+use crate::content::{Audience, Kind, percent_decode, percent_decode_bytes};
 use crate::i18n::Locale;
 use crate::markdown::escape_html;
 use crate::search::{SearchIndex, SearchRequest, SearchResults};
@@ -236,10 +236,10 @@ async fn api_search(
     uri: axum::http::Uri,
     params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let utf8 = uri.query().is_none_or(|q| {
-        let bytes = percent_decode_bytes(&q.replace('+', " "));
-        std::str::from_utf8(&bytes).is_ok()
-    });
+    // The form decoder replaces bytes that are not UTF-8; a client that sent them gets told.
+    let utf8 = uri
+        .query()
+        .is_none_or(|q| std::str::from_utf8(&percent_decode_bytes(q)).is_ok());
     let (true, Ok(Query(params))) = (utf8, params) else {
         return bad_request("the query string is not valid: encode it as UTF-8 form data".into());
     };
@@ -253,9 +253,9 @@ async fn api_search(
     let search_id = params
         .get("search_id")
         .filter(|s| analytics::check_id("search_id", s).is_ok());
-    if state.events.is_some() && request.query.chars().count() > MAX_LOGGED_QUERY {
+    if state.events.is_some() && request.query.chars().count() > MAX_PRODUCTION_QUERY {
         return bad_request(format!(
-            "q is longer than {MAX_LOGGED_QUERY} characters; shorten the question"
+            "q is longer than {MAX_PRODUCTION_QUERY} characters; shorten the question"
         ));
     }
     let filters = filters_of(&request);
@@ -266,31 +266,8 @@ async fn api_search(
     ([(header::CACHE_CONTROL, "no-store")], Json(results)).into_response()
 }
 
-/// `%XX` escapes decoded to bytes (which need not be UTF-8).
-fn percent_decode_bytes(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).copied().and_then(hex),
-                b.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
-
 /// Longest query the production server accepts.
-pub const MAX_LOGGED_QUERY: usize = 200;
+pub const MAX_PRODUCTION_QUERY: usize = 200;
 
 /// `kind=…&audience=…` of a request (empty without filters).
 fn filters_of(request: &SearchRequest) -> String {

@@ -88,11 +88,6 @@ impl Production {
         self.sink.clone()
     }
 
-    /// The event store.
-    pub fn store(&self) -> &EventStore {
-        &self.store
-    }
-
     /// `app` with the production layers: the rate limit on `/api/`, body limit, headers,
     /// compression.
     pub fn layers(&self, app: Router) -> Router {
