@@ -6,7 +6,7 @@ use pulldown_cmark::{
     BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
 
-use super::{Highlighter, MappedText, escape_html, push_escaped, slugify};
+use super::{Highlighter, MappedText, escape_html, is_cjk, push_escaped, slugify};
 
 /// A heading of a page.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -488,12 +488,6 @@ fn count_words(text: &str) -> usize {
         }
     }
     words
-}
-
-/// Whether `c` is a CJK ideograph or kana/hangul (written without spaces between words).
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 fn alert_class(kind: BlockQuoteKind) -> &'static str {

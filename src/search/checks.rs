@@ -36,6 +36,13 @@ pub struct SearchTest {
     pub top: Option<usize>,
 }
 
+impl SearchTest {
+    /// How many results the page may be among: `top`, 3 by default, at least 1.
+    pub fn within(&self) -> usize {
+        self.top.unwrap_or(DEFAULT_TOP).max(1)
+    }
+}
+
 /// How one test went.
 #[derive(Debug, Clone)]
 pub struct SearchTestOutcome {
@@ -54,8 +61,7 @@ pub struct SearchTestOutcome {
 impl SearchTestOutcome {
     /// Whether the page was within `top`.
     pub fn passed(&self) -> bool {
-        self.rank
-            .is_some_and(|r| r <= self.test.top.unwrap_or(DEFAULT_TOP))
+        self.rank.is_some_and(|r| r <= self.test.within())
     }
 }
 
@@ -162,7 +168,7 @@ pub fn run_search_tests(site: &Site, index: &SearchIndex) -> Option<SearchTestRe
             );
             continue;
         };
-        let top = test.top.unwrap_or(DEFAULT_TOP).max(1);
+        let top = test.within();
         let results = index.search(&SearchRequest {
             query: test.query.clone(),
             limit: top.max(10),
@@ -217,4 +223,28 @@ pub fn run_search_tests(site: &Site, index: &SearchIndex) -> Option<SearchTestRe
         report.outcomes.push(outcome);
     }
     Some(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_zero_means_the_first_result() {
+        let outcome = |top, rank| SearchTestOutcome {
+            test: SearchTest {
+                query: "no sound".into(),
+                expect: "audio.md".into(),
+                top,
+            },
+            line: 1,
+            rank,
+            total: 1,
+            first: Vec::new(),
+        };
+        assert!(outcome(Some(0), Some(1)).passed());
+        assert!(!outcome(Some(0), Some(2)).passed());
+        assert!(outcome(None, Some(3)).passed());
+        assert!(!outcome(None, Some(4)).passed());
+    }
 }

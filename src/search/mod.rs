@@ -166,18 +166,14 @@ impl SearchIndex {
     }
 
     /// The normalised form of a query, which groups the ways readers type one question: its
-    /// words lowercased and stemmed as the index has them, each once, in order
+    /// words as the query analysis sees them (lowercased, stemmed), each once, sorted
     /// (`Students can't HEAR me` and `students cant hear me!` both give `cant hear me student`).
     pub fn normalize(&self, query: &str) -> String {
-        let mut words: Vec<String> = Vec::new();
-        analyzer::words(&self.analyzers.jieba, query, |w| {
-            let form = if w.cjk {
-                Some(w.text.to_string())
-            } else {
-                analyzer::stem_word(w.text)
-            };
-            words.extend(form);
-        });
+        let mut words: Vec<String> = query::analyse(&self.analyzers, query)
+            .all
+            .into_iter()
+            .map(|w| w.stem)
+            .collect();
         words.sort();
         words.dedup();
         words.join(" ")

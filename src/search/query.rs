@@ -227,7 +227,10 @@ pub(crate) struct SynonymTable {
 
 #[derive(Debug, Clone)]
 struct Phrase {
+    /// Every word's stem, in order, to find the phrase in a query.
     stems: Vec<String>,
+    /// The stems a page must have to match the phrase: stop words left out, as in a query.
+    required: Vec<String>,
     /// The phrase itself, when it is Chinese (matched as a substring of the query).
     cjk: Option<String>,
 }
@@ -242,6 +245,7 @@ impl SynonymTable {
                         let plan = analyse(analyzers, p);
                         Phrase {
                             stems: plan.all.iter().map(|w| w.stem.clone()).collect(),
+                            required: plan.words.iter().map(|w| w.stem.clone()).collect(),
                             cjk: p.chars().any(analyzer::is_cjk).then(|| p.to_lowercase()),
                         }
                     })
@@ -487,31 +491,12 @@ pub(crate) fn build(
     // One clause per word.
     let mut word_clauses: Vec<Box<dyn Query>> = Vec::new();
     for (i, w) in plan.words.iter().enumerate() {
-        let mut alts: Vec<Box<dyn Query>> = fields
-            .iter()
-            .map(|(field, b)| {
-                boost(
-                    boxed(TermQuery::new(
-                        Term::from_field_text(*field, &w.stem),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    *b,
-                )
-            })
-            .collect();
+        let mut alts: Vec<Box<dyn Query>> = field_terms(&fields, &w.stem, 1.0).collect();
         if !w.cjk {
             let prose = &fields[..5];
             let mut widen = |words: Vec<String>, factor: f32, alts: &mut Vec<Box<dyn Query>>| {
                 for word in &words {
-                    for (field, b) in prose {
-                        alts.push(boost(
-                            boxed(TermQuery::new(
-                                Term::from_field_text(*field, word),
-                                IndexRecordOption::WithFreqs,
-                            )),
-                            b * factor,
-                        ));
-                    }
+                    alts.extend(field_terms(prose, word, factor));
                 }
                 plan.expanded.extend(words);
             };
@@ -678,29 +663,31 @@ pub(crate) fn build(
     }
 }
 
+/// `word` in each of `fields`, boosted by the field's weight times `factor`.
+fn field_terms<'a>(
+    fields: &'a [(Field, f32)],
+    word: &'a str,
+    factor: f32,
+) -> impl Iterator<Item = Box<dyn Query>> + 'a {
+    fields.iter().map(move |(field, b)| {
+        boost(
+            boxed(TermQuery::new(
+                Term::from_field_text(*field, word),
+                IndexRecordOption::WithFreqs,
+            )),
+            b * factor,
+        )
+    })
+}
+
 /// A synonym phrase as a clause: all its words (exactly), or its Chinese text as a bigram
 /// phrase.
 fn phrase_clause(cx: &Context<'_>, phrase: &Phrase) -> Option<Box<dyn Query>> {
     let fields = cx.text_fields();
     let words: Vec<(Occur, Box<dyn Query>)> = phrase
-        .stems
+        .required
         .iter()
-        .filter(|s| !STOP_WORDS.contains(&s.as_str()) || phrase.stems.len() == 1)
-        .map(|s| {
-            let per_field = fields
-                .iter()
-                .map(|(field, b)| {
-                    boost(
-                        boxed(TermQuery::new(
-                            Term::from_field_text(*field, s),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                        *b,
-                    )
-                })
-                .collect();
-            (Occur::Must, dismax(per_field))
-        })
+        .map(|s| (Occur::Must, dismax(field_terms(&fields, s, 1.0).collect())))
         .collect();
     let mut alts = Vec::new();
     if !words.is_empty() {
@@ -774,15 +761,22 @@ pub(crate) fn page_map(searcher: &Searcher) -> tantivy::Result<PageMap> {
             let zh = reader.fast_fields().u64("zh")?;
             let pages: Arc<[u32]> = (0..reader.max_doc())
                 .map(|doc| {
-                    // Documents without a page (there are none) share one slot past the others.
-                    let page = pages.first(doc).map_or(u32::MAX >> 1, |p| p as u32);
-                    if zh.first(doc) == Some(1) {
+                    // Every document the build writes has a page id below ZH_BIT.
+                    let page = pages
+                        .first(doc)
+                        .filter(|&p| p < u64::from(ZH_BIT))
+                        .ok_or_else(|| {
+                            tantivy::TantivyError::InternalError(format!(
+                                "document {doc} has no valid page id"
+                            ))
+                        })? as u32;
+                    Ok(if zh.first(doc) == Some(1) {
                         page | ZH_BIT
                     } else {
                         page
-                    }
+                    })
                 })
-                .collect();
+                .collect::<tantivy::Result<_>>()?;
             // Page ids are dense (the build numbers pages from 0), so a vector beats a hash map.
             let slots = pages
                 .iter()
@@ -877,11 +871,8 @@ impl SegmentCollector for BestPerPageSegment {
         } else {
             score
         };
-        let slot = page as usize;
-        if slot >= self.best.len() {
-            self.best.resize(slot + 1, (Score::NEG_INFINITY, 0));
-        }
-        let e = &mut self.best[slot];
+        // `best` has a slot for every page id of the segment (see `page_map`).
+        let e = &mut self.best[page as usize];
         if e.0 == Score::NEG_INFINITY {
             self.touched.push(page);
         }

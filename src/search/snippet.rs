@@ -301,7 +301,6 @@ mod tests {
     fn chinese_words_are_marked_as_substrings() {
         let s = snip("如果学生听不到你的声音，先检查麦克风。", "学生听不到");
         assert!(s.contains("<mark>"), "{s}");
-        assert!(!s.contains("<script"), "{s}");
     }
 
     #[test]

@@ -55,7 +55,9 @@ impl Synonyms {
                     .map(|p| p.trim().to_string())
                     .filter(|p| !p.is_empty())
                     .collect();
-                g.dedup();
+                // A phrase listed twice in a group is one phrase, wherever the repeat is.
+                let mut seen = std::collections::HashSet::new();
+                g.retain(|p| seen.insert(p.clone()));
                 g
             })
             .filter(|g| g.len() > 1)
@@ -83,8 +85,11 @@ mod tests {
 
     #[test]
     fn parses_groups() {
-        let s = Synonyms::parse("# c\n- [no sound, muted, 没声音]\n- [lag, ' laggy ']\n").unwrap();
-        assert_eq!(s.groups.len(), 2);
+        let s = Synonyms::parse(
+            "# c\n- [no sound, muted, 没声音]\n- [lag, ' laggy ', lag]\n- [same, same]\n",
+        )
+        .unwrap();
+        assert_eq!(s.groups.len(), 2, "a group of one phrase is dropped");
         assert_eq!(s.groups[1], ["lag", "laggy"]);
         assert_eq!(s.chinese_words().collect::<Vec<_>>(), ["没声音"]);
     }
