@@ -136,16 +136,46 @@ pub(crate) struct Word<'a> {
 /// The mixed-script tokenizer registered as [`TEXT`]: words as [`words`] finds them, English
 /// ones stemmed, overlong ones dropped.
 ///
-/// Indexing tokenizes millions of words, most of them repeats, so stems are memoised and token
-/// buffers reused across calls: this halves the cost of analysis on a large site.
+/// Indexing tokenizes millions of words, most of them repeats, so stems are memoised and tokens
+/// reused across calls ([`TokenBuffer`]): this halves the cost of analysis on a large site.
 #[derive(Clone)]
 pub(crate) struct MixedTokenizer {
     jieba: Arc<Jieba>,
     /// Lowercased word -> index of its stem in `forms`.
     stems: FxHashMap<Box<str>, u32>,
     forms: Vec<Box<str>>,
+    tokens: TokenBuffer,
+}
+
+/// Tokens reused from call to call, strings and all: the indexer tokenizes millions of words.
+#[derive(Clone, Default)]
+struct TokenBuffer {
     tokens: Vec<Token>,
     len: usize,
+}
+
+impl TokenBuffer {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, text: &str, from: usize, to: usize, position: usize) {
+        if self.len == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let t = &mut self.tokens[self.len];
+        t.offset_from = from;
+        t.offset_to = to;
+        t.position = position;
+        t.position_length = 1;
+        t.text.clear();
+        t.text.push_str(text);
+        self.len += 1;
+    }
+
+    fn stream(&mut self) -> VecTokenStream<'_> {
+        VecTokenStream::new(&mut self.tokens[..self.len])
+    }
 }
 
 /// Memo entries kept before the memo starts over (bounds memory on odd input).
@@ -171,8 +201,7 @@ impl MixedTokenizer {
             jieba,
             stems: FxHashMap::default(),
             forms: Vec::new(),
-            tokens: Vec::new(),
-            len: 0,
+            tokens: TokenBuffer::default(),
         }
     }
 
@@ -204,9 +233,8 @@ impl Tokenizer for MixedTokenizer {
             stems,
             forms,
             tokens,
-            len,
         } = self;
-        *len = 0;
+        tokens.clear();
         words(jieba, text, |w| {
             if w.text.len() > MAX_WORD {
                 return;
@@ -216,20 +244,10 @@ impl Tokenizer for MixedTokenizer {
             } else {
                 MixedTokenizer::stem(stems, forms, w.text)
             };
-            // Reuse the token (and its string's buffer) from an earlier call when there is one.
-            if *len == tokens.len() {
-                tokens.push(Token::default());
-            }
-            let t = &mut tokens[*len];
-            t.offset_from = w.start;
-            t.offset_to = w.end;
-            t.position = *len;
-            t.position_length = 1;
-            t.text.clear();
-            t.text.push_str(form);
-            *len += 1;
+            let position = tokens.len;
+            tokens.push(form, w.start, w.end, position);
         });
-        VecTokenStream::new(&mut self.tokens[..self.len])
+        tokens.stream()
     }
 }
 
@@ -237,7 +255,7 @@ impl Tokenizer for MixedTokenizer {
 /// is skipped but still advances positions, so a phrase never spans two runs.
 #[derive(Clone, Default)]
 pub(crate) struct BigramTokenizer {
-    tokens: Vec<Token>,
+    tokens: TokenBuffer,
 }
 
 /// Calls `emit(bigram, start, end, position)` for each Chinese bigram of `text`.
@@ -281,18 +299,12 @@ impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        self.tokens.clear();
         let tokens = &mut self.tokens;
+        tokens.clear();
         bigrams(text, |gram, start, end, position| {
-            tokens.push(Token {
-                offset_from: start,
-                offset_to: end,
-                position,
-                text: gram.to_string(),
-                position_length: 1,
-            });
+            tokens.push(gram, start, end, position)
         });
-        VecTokenStream::new(&mut self.tokens[..])
+        tokens.stream()
     }
 }
 
