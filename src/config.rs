@@ -147,6 +147,9 @@ impl Default for SearchConfig {
     }
 }
 
+/// Shortest admin token accepted: a short one can be guessed.
+pub const MIN_ADMIN_TOKEN: usize = 16;
+
 /// `[server]`: the reader-facing server (`helpbook serve --production`) and its event store.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
@@ -163,6 +166,9 @@ pub struct ServerConfig {
     pub webhook: Option<String>,
     /// Requests a client may make per minute (default 600).
     pub rate_limit: u32,
+    /// Behind a reverse proxy: take the client's address for the rate limit from
+    /// `X-Forwarded-For` / `X-Real-IP` / `Forwarded` (default false: the peer address).
+    pub trust_proxy: bool,
 }
 
 impl Default for ServerConfig {
@@ -173,6 +179,7 @@ impl Default for ServerConfig {
             admin_token: None,
             webhook: None,
             rate_limit: 600,
+            trust_proxy: false,
         }
     }
 }
@@ -322,6 +329,26 @@ impl Config {
                 ))
                 .in_file(CONFIG_FILE)
                 .help("write it like base-url = \"https://help.example.com/\""),
+            );
+        }
+        if let Some(url) = &raw.server.webhook
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            errors.push(
+                Diagnostic::error(format!("server.webhook `{url}` is not an http(s) URL"))
+                    .in_file(CONFIG_FILE)
+                    .help("write it like webhook = \"https://support.example.com/hooks/helpbook\""),
+            );
+        }
+        if let Some(token) = &raw.server.admin_token
+            && token.chars().count() < MIN_ADMIN_TOKEN
+        {
+            errors.push(
+                Diagnostic::error(format!(
+                    "server.admin-token is shorter than {MIN_ADMIN_TOKEN} characters"
+                ))
+                .in_file(CONFIG_FILE)
+                .help("use a long random token, e.g. the output of `openssl rand -hex 24`, and set it in HELPBOOK_SERVER__ADMIN_TOKEN rather than in the file"),
             );
         }
         if !errors.is_empty() {

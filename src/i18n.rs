@@ -188,6 +188,61 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("questions", "Questions", "问题列表"),
     ("table", "Table (scrolls sideways)", "表格（可左右滚动）"),
     ("more_pages", "… {n} more pages", "… 另外 {n} 页"),
+    (
+        "feedback_question",
+        "Did this page help?",
+        "这个页面有帮助吗？",
+    ),
+    ("feedback_yes", "Yes", "有帮助"),
+    ("feedback_no", "No", "没有帮助"),
+    ("feedback_reason_label", "What was wrong?", "哪里有问题？"),
+    ("reason_outdated", "It is out of date", "内容过时了"),
+    ("reason_unclear", "It is hard to follow", "看不懂"),
+    (
+        "reason_didnt_fix",
+        "It did not fix my problem",
+        "没能解决我的问题",
+    ),
+    ("reason_other", "Something else", "其他原因"),
+    (
+        "feedback_comment_label",
+        "Anything else? (optional)",
+        "还有什么想告诉我们的？（选填）",
+    ),
+    ("feedback_send", "Send", "提交"),
+    (
+        "feedback_thanks",
+        "Thank you. This helps us improve the page.",
+        "谢谢！这能帮助我们改进这个页面。",
+    ),
+    ("stuck_title", "Still stuck?", "还是没解决？"),
+    (
+        "stuck_text",
+        "Tell support what is wrong. What you already searched for and read is attached, so you don't have to repeat it.",
+        "把问题告诉客服。你已经搜索和阅读过的内容会一并附上，不必再重复说明。",
+    ),
+    (
+        "stuck_contact",
+        "Your e-mail address or phone number",
+        "你的邮箱或电话",
+    ),
+    (
+        "stuck_description",
+        "What is wrong, and what have you tried?",
+        "遇到了什么问题？已经试过哪些办法？",
+    ),
+    ("stuck_send", "Send to support", "发送给客服"),
+    (
+        "ticket_sent",
+        "Sent. Your ticket number is {id}; support will contact you.",
+        "已发送。你的工单号是 {id}，客服会联系你。",
+    ),
+    (
+        "ticket_failed",
+        "Your request was not sent: {reason}",
+        "请求没有发送成功：{reason}",
+    ),
+    ("ticket_back", "Back to the page", "返回页面"),
 ];
 
 #[cfg(test)]

@@ -377,6 +377,9 @@ fn run_serve(
             events: config.server.events_location(&config.root),
             retention_days: config.server.retention_days,
             rate_limit: config.server.rate_limit,
+            admin_token: config.server.admin_token.clone(),
+            webhook: config.server.webhook.clone(),
+            trust_proxy: config.server.trust_proxy,
         };
         (config.out_dir, Some(options))
     } else {

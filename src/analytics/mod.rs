@@ -6,18 +6,25 @@
 //! id chosen by the browser, and queries scrubbed of e-mail addresses, phone numbers and long
 //! digit runs ([`scrub`]).
 
+mod outbox;
 mod store;
+mod tickets;
 mod writer;
 
 use serde::Deserialize;
 
+pub use outbox::{Outbox, Webhook};
 pub use store::{EventStore, StoreError, hide_password};
+pub use tickets::{
+    Delivery, GivenFeedback, MAX_CONTACT, MAX_DESCRIPTION, NewTicket, Priority, SessionContext,
+    StoredTicket, Ticket, TicketPage, TicketRequest, TriedSearch, TriedView, rfc3339, ticket_id,
+};
 pub use writer::{EventSink, SinkError};
 
 /// Longest comment kept with feedback, in characters.
 pub const MAX_COMMENT: usize = 1000;
 /// Longest URL accepted in an event.
-const MAX_URL: usize = 512;
+pub(crate) const MAX_URL: usize = 512;
 
 /// One thing a reader did, as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -36,8 +36,9 @@ pub struct EventStore {
 
 /// Schema changes, applied in order once each; the number of applied ones is kept in
 /// `helpbook_schema`. `{id}` is the dialect's auto-numbered key.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE events (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE events (
         id {id},
         at BIGINT NOT NULL,
         session TEXT NOT NULL,
@@ -54,12 +55,44 @@ const MIGRATIONS: &[&[&str]] = &[&[
         reason TEXT,
         comment TEXT
     )",
-    // One row per search-as-you-type session: its keystrokes update the row. Only searches:
-    // a reader may open several results of one search.
-    "CREATE UNIQUE INDEX events_search ON events (session, search_id) WHERE kind = 'search'",
-    "CREATE INDEX events_at ON events (at)",
-    "CREATE INDEX events_session ON events (session)",
-]];
+        // One row per search-as-you-type session: its keystrokes update the row. Only searches:
+        // a reader may open several results of one search.
+        "CREATE UNIQUE INDEX events_search ON events (session, search_id) WHERE kind = 'search'",
+        "CREATE INDEX events_at ON events (at)",
+        "CREATE INDEX events_session ON events (session)",
+    ],
+    &[
+        // Escalations, and their webhook deliveries: written in one transaction, so a ticket is
+        // never stored without its delivery nor delivered without being stored.
+        "CREATE TABLE tickets (
+        id {id},
+        ticket TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        session TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        description TEXT NOT NULL,
+        url TEXT,
+        priority TEXT NOT NULL,
+        payload TEXT NOT NULL
+    )",
+        "CREATE UNIQUE INDEX tickets_ticket ON tickets (ticket)",
+        "CREATE INDEX tickets_session ON tickets (session)",
+        "CREATE INDEX tickets_at ON tickets (at)",
+        "CREATE TABLE outbox (
+        id {id},
+        ticket TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_at BIGINT NOT NULL,
+        lease_until BIGINT,
+        delivered_at BIGINT,
+        last_error TEXT
+    )",
+        "CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL",
+        "CREATE INDEX outbox_ticket ON outbox (ticket)",
+    ],
+];
 
 impl EventStore {
     /// Opens (creating when needed) the store at `location`: a `postgres://` URL or a SQLite
@@ -117,7 +150,11 @@ impl EventStore {
         Ok(store)
     }
 
-    fn error(&self, e: &sqlx::Error) -> StoreError {
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(super) fn error(&self, e: &sqlx::Error) -> StoreError {
         StoreError {
             location: self.location.clone(),
             message: describe(e),
@@ -269,15 +306,33 @@ impl EventStore {
             .map_err(|e| self.error(&e))
     }
 
-    /// Deletes events older than `days` days; returns how many.
+    /// Deletes events and tickets older than `days` days (a ticket still waiting for its
+    /// webhook is kept until it is delivered); returns how many events went.
     pub async fn purge(&self, days: u32) -> Result<u64, StoreError> {
         let cutoff = super::now_ms() - i64::from(days) * 86_400_000;
-        sqlx::query("DELETE FROM events WHERE at < $1")
+        let err = |e: sqlx::Error| self.error(&e);
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        let events = sqlx::query("DELETE FROM events WHERE at < $1")
             .bind(cutoff)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
-            .map(|r| r.rows_affected())
-            .map_err(|e| self.error(&e))
+            .map_err(err)?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM tickets WHERE at < $1 AND NOT EXISTS (
+               SELECT 1 FROM outbox o WHERE o.ticket = tickets.ticket AND o.delivered_at IS NULL)",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query("DELETE FROM outbox WHERE created < $1 AND delivered_at IS NOT NULL")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(events)
     }
 
     /// Closes the pool, waiting for connections to finish.

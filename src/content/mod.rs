@@ -10,6 +10,7 @@
 mod discover;
 mod front_matter;
 mod include;
+mod meta;
 mod nav;
 mod summary;
 
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 
 pub(crate) use front_matter::yaml_error;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
+pub use meta::{PAGES_FILE, PageMeta, pages_json, read_pages};
 pub use nav::{Nav, NavItem, NavKind};
 
 use crate::config::{Config, LinkPolicy};

@@ -216,6 +216,12 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
         Err(d) => errors.push(d),
     }
     write("sitemap.xml", sitemap(site).as_bytes(), &mut errors);
+    // For the production server: titles, severities and versions of the pages tickets name.
+    write(
+        crate::content::PAGES_FILE,
+        crate::content::pages_json(site).as_bytes(),
+        &mut errors,
+    );
 
     let mut redirects = 0;
     for (from, to) in &site.redirects {

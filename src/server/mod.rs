@@ -6,9 +6,10 @@
 //! It reads the build's output and index and never builds anything itself. Hidden paths (the
 //! index lives in `.helpbook/`) are not served.
 
+mod escalation;
 mod production;
 
-pub use production::{MAX_BODY, MAX_EVENTS, Production, ProductionOptions};
+pub use production::{Live, MAX_BODY, MAX_EVENTS, Production, ProductionOptions};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,7 +25,7 @@ use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::analytics::{self, Event, EventKind, EventSink};
-use crate::content::{Audience, Kind, percent_decode, percent_decode_bytes};
+use crate::content::{Audience, Kind, PageMeta, percent_decode, percent_decode_bytes, read_pages};
 use crate::i18n::Locale;
 use crate::markdown::escape_html;
 use crate::search::{SearchIndex, SearchRequest, SearchResults};
@@ -47,8 +48,10 @@ pub struct AppState {
     pub index: SearchIndex,
     /// `search.html` as built, with the markers the results page fills in.
     pub search_page: Option<String>,
-    /// Where events go, in production.
-    pub events: Option<EventSink>,
+    /// The pages as the build described them (for tickets), by URL path.
+    pub pages: HashMap<String, PageMeta>,
+    /// The event store and its writers, in production.
+    pub live: Option<Live>,
 }
 
 impl AppState {
@@ -56,12 +59,19 @@ impl AppState {
     pub fn open(out_dir: &Path) -> Result<AppState, String> {
         let index = SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?;
         let search_page = std::fs::read_to_string(out_dir.join("search.html")).ok();
+        let pages = read_pages(out_dir)?;
         Ok(AppState {
             out_dir: out_dir.to_path_buf(),
             index,
             search_page,
-            events: None,
+            pages,
+            live: None,
         })
+    }
+
+    /// Where events go, in production.
+    fn events(&self) -> Option<&EventSink> {
+        self.live.as_ref().map(|l| &l.sink)
     }
 }
 
@@ -79,6 +89,7 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
     let api = Router::new()
         .route("/api/search", get(api_search))
         .route("/api/events", post(production::api_events))
+        .route("/api/tickets", post(escalation::api_tickets))
         .route("/api/{*rest}", any(api_not_found));
     let api = match production {
         Some(p) => p.api_limit(api),
@@ -116,7 +127,7 @@ pub fn serve_blocking(
             Some(options) => Some(Production::start(options).await?),
             None => None,
         };
-        state.events = production.as_ref().map(|p| p.sink());
+        state.live = production.as_ref().map(|p| p.live());
         let app = app(Arc::new(state), production.as_ref());
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -253,14 +264,14 @@ async fn api_search(
     let search_id = params
         .get("search_id")
         .filter(|s| analytics::check_id("search_id", s).is_ok());
-    if state.events.is_some() && request.query.chars().count() > MAX_PRODUCTION_QUERY {
+    if state.live.is_some() && request.query.chars().count() > MAX_PRODUCTION_QUERY {
         return bad_request(format!(
             "q is longer than {MAX_PRODUCTION_QUERY} characters; shorten the question"
         ));
     }
     let filters = filters_of(&request);
     let results = run_search(&state, request).await;
-    if let (Some(sink), Some(session)) = (&state.events, session) {
+    if let (Some(sink), Some(session)) = (state.events(), session) {
         record_search(&state, sink, session, search_id, &results, filters).await;
     }
     ([(header::CACHE_CONTROL, "no-store")], Json(results)).into_response()

@@ -15,11 +15,12 @@ use tokio::task::JoinHandle;
 use tower_governor::GovernorError;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::SmartIpKeyExtractor;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::AppState;
-use crate::analytics::{self, ClientEvent, EventSink, EventStore, SinkError};
+use crate::analytics::{self, ClientEvent, EventSink, EventStore, Outbox, SinkError, Webhook};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 8 * 1024;
@@ -43,6 +44,26 @@ pub struct ProductionOptions {
     pub retention_days: u32,
     /// Requests per minute per client on `/api/`; 0 turns the limit off.
     pub rate_limit: u32,
+    /// The token `/admin` asks for; without one `/admin` is closed.
+    pub admin_token: Option<String>,
+    /// Where new tickets are POSTed.
+    pub webhook: Option<String>,
+    /// Take the client address for the rate limit from `X-Forwarded-For` (behind a proxy).
+    pub trust_proxy: bool,
+}
+
+/// What the handlers of a production server share: the event writer, the store (for tickets
+/// and the report), the ticket delivery task, the admin token.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// Hands events to the writer.
+    pub sink: EventSink,
+    /// The event store.
+    pub store: EventStore,
+    /// Delivers tickets, when a webhook is configured.
+    pub outbox: Option<Outbox>,
+    /// The token `/admin` asks for.
+    pub admin_token: Option<String>,
 }
 
 /// The running production parts.
@@ -51,6 +72,7 @@ pub struct Production {
     sink: EventSink,
     writer: JoinHandle<()>,
     purger: JoinHandle<()>,
+    outbox: Option<(Outbox, JoinHandle<()>)>,
     store: EventStore,
     options: ProductionOptions,
 }
@@ -74,18 +96,28 @@ impl Production {
             })
         };
         let (sink, writer) = EventSink::start(store.clone());
+        let outbox = options
+            .webhook
+            .as_deref()
+            .map(|url| Outbox::start(store.clone(), Webhook::new(url)));
         Ok(Production {
             sink,
             writer,
             purger,
+            outbox,
             store,
             options,
         })
     }
 
-    /// A sender for the handlers.
-    pub fn sink(&self) -> EventSink {
-        self.sink.clone()
+    /// What the handlers need.
+    pub fn live(&self) -> Live {
+        Live {
+            sink: self.sink.clone(),
+            store: self.store.clone(),
+            outbox: self.outbox.as_ref().map(|(o, _)| o.clone()),
+            admin_token: self.options.admin_token.clone(),
+        }
     }
 
     /// `app` with the production layers: the rate limit on `/api/`, body limit, headers,
@@ -119,12 +151,26 @@ impl Production {
             return api;
         }
         // A client may burst a quarter of its minute, then one request per 60/rate seconds.
-        let config = GovernorConfigBuilder::default()
-            .per_millisecond((60_000 / per_minute).max(1))
-            .burst_size((per_minute / 4).clamp(5, u64::from(u32::MAX)) as u32)
-            .finish()
-            .expect("a positive period and burst");
-        api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+        let period = (60_000 / per_minute).max(1);
+        let burst = (per_minute / 4).clamp(5, u64::from(u32::MAX)) as u32;
+        if self.options.trust_proxy {
+            // Behind a proxy every request comes from the proxy: the client is the address it
+            // reports (X-Forwarded-For, X-Real-IP, Forwarded), else the peer.
+            let config = GovernorConfigBuilder::default()
+                .per_millisecond(period)
+                .burst_size(burst)
+                .key_extractor(SmartIpKeyExtractor)
+                .finish()
+                .expect("a positive period and burst");
+            api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+        } else {
+            let config = GovernorConfigBuilder::default()
+                .per_millisecond(period)
+                .burst_size(burst)
+                .finish()
+                .expect("a positive period and burst");
+            api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+        }
     }
 
     /// Writes every queued event and stops. Call after the server stopped accepting requests.
@@ -133,10 +179,15 @@ impl Production {
             sink,
             writer,
             purger,
+            outbox,
             store,
             ..
         } = self;
         purger.abort();
+        // A delivery cut short is sent again after its lease expires: at least once.
+        if let Some((_, task)) = outbox {
+            task.abort();
+        }
         drop(sink);
         // The writer ends when the last sender is gone and its queue is written.
         if tokio::time::timeout(Duration::from_secs(30), writer)
@@ -188,7 +239,7 @@ async fn cache_control(request: Request, next: Next) -> Response {
 }
 
 /// A JSON error response.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
@@ -199,7 +250,7 @@ pub(super) async fn api_events(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let Some(sink) = &state.events else {
+    let Some(sink) = state.events() else {
         return error(
             StatusCode::NOT_FOUND,
             "events are recorded only by `helpbook serve --production`",

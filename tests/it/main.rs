@@ -9,3 +9,4 @@ mod markdown;
 mod search;
 mod server;
 mod support;
+mod tickets;

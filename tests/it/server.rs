@@ -7,7 +7,7 @@ use helpbook::analytics::EventStore;
 
 use crate::support::{Reply, Server, TestSite, http};
 
-fn site() -> TestSite {
+pub(crate) fn site() -> TestSite {
     let site = TestSite::new()
         .page(
             "audio.md",
@@ -19,21 +19,21 @@ fn site() -> TestSite {
 }
 
 /// The production server for `site`, its events in `events` (a file or a postgres URL).
-fn production(site: &TestSite, events: &str, env: &[(&str, &str)]) -> Server {
+pub(crate) fn production(site: &TestSite, events: &str, env: &[(&str, &str)]) -> Server {
     let mut all = vec![("HELPBOOK_SERVER__EVENTS", events)];
     all.extend_from_slice(env);
     Server::start_with(site.root(), &["--production"], &all)
 }
 
-fn post(server: &Server, path: &str, body: &str) -> Reply {
+pub(crate) fn post(server: &Server, path: &str, body: &str) -> Reply {
     http(&server.addr, "POST", path, &[], body.as_bytes())
 }
 
-fn get(server: &Server, path: &str) -> Reply {
+pub(crate) fn get(server: &Server, path: &str) -> Reply {
     http(&server.addr, "GET", path, &[], b"")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,7 +50,7 @@ fn stored(location: &str, session: &str, kind: &str) -> i64 {
     })
 }
 
-fn sqlite(site: &TestSite) -> String {
+pub(crate) fn sqlite(site: &TestSite) -> String {
     site.root()
         .join(".helpbook/events.sqlite")
         .to_string_lossy()
@@ -59,7 +59,7 @@ fn sqlite(site: &TestSite) -> String {
 
 /// A fresh schema in the test PostgreSQL, or `None` (said aloud) when there is none here.
 /// With `HELPBOOK_REQUIRE_POSTGRES` set (CI), a missing database fails the test.
-fn postgres(name: &str) -> Option<String> {
+pub(crate) fn postgres(name: &str) -> Option<String> {
     let Ok(base) = std::env::var("HELPBOOK_TEST_POSTGRES") else {
         assert!(
             std::env::var_os("HELPBOOK_REQUIRE_POSTGRES").is_none(),

@@ -1,0 +1,184 @@
+//! `POST /api/tickets`: the "Still stuck?" form. The ticket gets what the reader already tried
+//! (from the event store), the page they were on with its version, and a priority from that
+//! page's severity; it is stored with its webhook delivery, and the reader is shown its id.
+//!
+//! The form works without JavaScript: posted as form fields, the answer is a small page instead
+//! of JSON.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Json, Response};
+
+use super::AppState;
+use super::production::{MAX_BODY, error};
+use crate::analytics::{self, Priority, Ticket, TicketPage, TicketRequest};
+use crate::i18n::Locale;
+use crate::markdown::escape_html;
+
+/// Handles a ticket posted as JSON or as form fields.
+pub(super) async fn api_tickets(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let locale = state.index.locale();
+    let answer = |status: StatusCode, message: String| {
+        if form {
+            failure_page(status, &message, locale)
+        } else {
+            error(status, message)
+        }
+    };
+    let Some(live) = &state.live else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "tickets are taken only by `helpbook serve --production`".into(),
+        );
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request is larger than {} KB; shorten the description",
+                    MAX_BODY / 1024
+                ),
+            );
+        }
+        Err(_) => return answer(StatusCode::BAD_REQUEST, "the body could not be read".into()),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "the body is not valid UTF-8".into(),
+        );
+    };
+    let request: Result<TicketRequest, String> = if form {
+        serde_urlencoded::from_str(text).map_err(|e| format!("the form is not valid: {e}"))
+    } else {
+        serde_json::from_str(text).map_err(|e| format!("the body is not valid JSON: {e}"))
+    };
+    let new = match request.and_then(TicketRequest::validate) {
+        Ok(t) => t,
+        Err(message) => return answer(StatusCode::BAD_REQUEST, message),
+    };
+
+    // Searches are queued without waiting for their commit; an empty batch through the same
+    // writer returns once everything queued before it is written, so the context is complete.
+    let _ = live.sink.store(Vec::new()).await;
+    let tried = match live.store.session_context(&new.session).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("warning: {e} (ticket filed without the session's history)");
+            Default::default()
+        }
+    };
+    let meta = new.url.as_deref().and_then(|u| state.pages.get(u));
+    let page = new.url.as_ref().map(|url| TicketPage {
+        url: url.clone(),
+        title: meta.map(|m| m.title.clone()).unwrap_or_default(),
+        version: meta.map(|m| m.version.clone()),
+        updated: meta.and_then(|m| m.updated.clone()),
+        severity: meta
+            .and_then(|m| m.severity)
+            .map(|s| s.as_str().to_string()),
+    });
+    let at = analytics::now_ms();
+    let mut ticket = Ticket {
+        id: analytics::ticket_id(),
+        created_at: analytics::rfc3339(at),
+        priority: Priority::from_severity(meta.and_then(|m| m.severity)),
+        contact: new.contact,
+        description: new.description,
+        page,
+        query: new.query,
+        session: new.session,
+        tried,
+    };
+    let mut stored = live
+        .store
+        .insert_ticket(&ticket, at, live.outbox.is_some())
+        .await;
+    if stored.is_err() {
+        // A clash of random ids is next to impossible; a second id settles it.
+        ticket.id = analytics::ticket_id();
+        stored = live
+            .store
+            .insert_ticket(&ticket, at, live.outbox.is_some())
+            .await;
+    }
+    if let Err(e) = stored {
+        eprintln!("error: {e} (ticket not stored)");
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ticket could not be stored right now; try again in a minute".into(),
+        );
+    }
+    if let Some(outbox) = &live.outbox {
+        outbox.wake();
+    }
+    if form {
+        return sent_page(&ticket, locale);
+    }
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": ticket.id,
+            "priority": ticket.priority,
+            "message": locale.get("ticket_sent").replace("{id}", &ticket.id),
+        })),
+    )
+        .into_response()
+}
+
+/// A page of its own for the form posted without JavaScript.
+fn small_page(status: StatusCode, locale: Locale, body: &str, back: Option<&str>) -> Response {
+    let back = back.map_or(String::new(), |url| {
+        format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(url),
+            escape_html(locale.get("ticket_back"))
+        )
+    });
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/_helpbook/style.css\"></head>\
+         <body><main id=\"content\" class=\"ticket-answer\"><h1>{title}</h1>{body}{back}</main></body></html>\n",
+        lang = locale.html_lang(),
+        title = escape_html(locale.get("stuck_title")),
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+fn sent_page(ticket: &Ticket, locale: Locale) -> Response {
+    let text = escape_html(locale.get("ticket_sent")).replace(
+        "{id}",
+        &format!("<strong class=\"ticket-id\">{}</strong>", ticket.id),
+    );
+    small_page(
+        StatusCode::CREATED,
+        locale,
+        &format!("<p role=\"status\">{text}</p>"),
+        Some(ticket.page.as_ref().map_or("/", |p| p.url.as_str())),
+    )
+}
+
+fn failure_page(status: StatusCode, reason: &str, locale: Locale) -> Response {
+    let text = escape_html(locale.get("ticket_failed")).replace("{reason}", &escape_html(reason));
+    small_page(
+        status,
+        locale,
+        &format!("<p role=\"alert\">{text}</p>"),
+        None,
+    )
+}
