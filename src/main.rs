@@ -89,6 +89,24 @@ enum Command {
         #[arg(long)]
         production: bool,
     },
+    /// Report the content gaps: unresolved searches, unhelpful pages, self-service score.
+    Gaps {
+        /// The site's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The period: days, weeks or hours back (`30d`, `2w`, `12h`) or a date (`2026-11-01`).
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: GapsFormat,
+        /// Rows in each list.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        limit: usize,
+        /// With --format csv: the pages that did not help instead of the queries.
+        #[arg(long)]
+        pages: bool,
+    },
     /// Create a new knowledge base (book.toml and sample content) that builds as it is.
     Init {
         /// Folder to create it in.
@@ -110,6 +128,17 @@ enum Format {
     Text,
     /// One JSON object: {"query", "total", "results": [...]}.
     Json,
+}
+
+/// Output format of `gaps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum GapsFormat {
+    /// Aligned tables for a terminal.
+    Table,
+    /// The whole report as one JSON object.
+    Json,
+    /// One list as CSV (the queries, or the pages with --pages).
+    Csv,
 }
 
 /// How much to print.
@@ -159,6 +188,13 @@ fn main() -> ExitCode {
             port,
             production,
         } => run_serve(dir, &bind, port, production, verbosity),
+        Command::Gaps {
+            dir,
+            since,
+            format,
+            limit,
+            pages,
+        } => run_gaps(dir, &since, format, limit, pages, verbosity),
         Command::Init {
             dir,
             title,
@@ -417,6 +453,67 @@ fn run_serve(
             ExitCode::from(1)
         }
     }
+}
+
+fn run_gaps(
+    dir: PathBuf,
+    since: &str,
+    format: GapsFormat,
+    limit: usize,
+    pages: bool,
+    verbosity: Verbosity,
+) -> ExitCode {
+    let period = match helpbook::analytics::Period::parse(since, helpbook::analytics::now_ms()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --since {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = match helpbook::config::Config::load(&dir, env) {
+        Ok((config, _)) => config,
+        Err(errors) => {
+            print_diagnostics(&errors, verbosity);
+            return ExitCode::from(1);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let (report, note) = match runtime.block_on(helpbook::analytics::site_report(
+        &config,
+        period,
+        limit.max(1),
+    )) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(note) = note
+        && verbosity != Verbosity::Quiet
+    {
+        eprintln!("note: {note}");
+    }
+    match format {
+        GapsFormat::Table => print!("{}", report.to_text()),
+        GapsFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serialises")
+        ),
+        GapsFormat::Csv if pages => print!("{}", report.pages_csv()),
+        GapsFormat::Csv => print!("{}", report.queries_csv()),
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_init(dir: PathBuf, title: &str, language: &str, verbosity: Verbosity) -> ExitCode {

@@ -7,6 +7,7 @@
 //! digit runs ([`scrub`]).
 
 mod outbox;
+mod report;
 mod store;
 mod tickets;
 mod writer;
@@ -14,6 +15,10 @@ mod writer;
 use serde::Deserialize;
 
 pub use outbox::{Outbox, Webhook};
+pub use report::{
+    ClosestPage, GapReport, PageScore, PageVotes, Period, QueryGap, Score, Unresolved, site_report,
+    sparkline_svg,
+};
 pub use store::{EventStore, StoreError, hide_password};
 pub use tickets::{
     Delivery, GivenFeedback, MAX_CONTACT, MAX_DESCRIPTION, NewTicket, Priority, SessionContext,

@@ -6,6 +6,7 @@
 //! It reads the build's output and index and never builds anything itself. Hidden paths (the
 //! index lives in `.helpbook/`) are not served.
 
+mod admin;
 mod escalation;
 mod production;
 
@@ -91,14 +92,16 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
         .route("/api/events", post(production::api_events))
         .route("/api/tickets", post(escalation::api_tickets))
         .route("/api/{*rest}", any(api_not_found));
-    let api = match production {
-        Some(p) => p.api_limit(api),
-        None => api,
+    let admin = admin::routes(state.clone());
+    let (api, admin) = match production {
+        Some(p) => (p.api_limit(api), p.api_limit(admin)),
+        None => (api, admin),
     };
     let site = Router::new()
         .route("/search", get(search_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .merge(api)
+        .merge(admin)
         .fallback_service(files)
         .layer(middleware::from_fn(refuse_hidden))
         .with_state(state);

@@ -4,6 +4,7 @@ mod browser;
 mod build;
 mod cli;
 mod fixtures;
+mod gaps;
 mod invalid;
 mod markdown;
 mod search;
