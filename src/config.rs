@@ -169,6 +169,8 @@ pub struct ServerConfig {
     /// Behind a reverse proxy: take the client's address for the rate limit from
     /// `X-Forwarded-For` / `X-Real-IP` / `Forwarded` (default false: the peer address).
     pub trust_proxy: bool,
+    /// Answers of `/api/search` kept in memory (default 4096; 0 turns the cache off).
+    pub search_cache: usize,
 }
 
 impl Default for ServerConfig {
@@ -180,6 +182,7 @@ impl Default for ServerConfig {
             webhook: None,
             rate_limit: 600,
             trust_proxy: false,
+            search_cache: 4096,
         }
     }
 }

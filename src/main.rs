@@ -416,6 +416,7 @@ fn run_serve(
             admin_token: config.server.admin_token.clone(),
             webhook: config.server.webhook.clone(),
             trust_proxy: config.server.trust_proxy,
+            search_cache: config.server.search_cache,
         };
         (config.out_dir, Some(options))
     } else {

@@ -50,6 +50,8 @@ pub struct ProductionOptions {
     pub webhook: Option<String>,
     /// Take the client address for the rate limit from `X-Forwarded-For` (behind a proxy).
     pub trust_proxy: bool,
+    /// Answers of `/api/search` kept in memory; 0 turns the cache off.
+    pub search_cache: usize,
 }
 
 /// What the handlers of a production server share: the event writer, the store (for tickets
@@ -108,6 +110,11 @@ impl Production {
             store,
             options,
         })
+    }
+
+    /// Answers of `/api/search` to keep.
+    pub fn search_cache(&self) -> usize {
+        self.options.search_cache
     }
 
     /// What the handlers need.
