@@ -243,6 +243,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "请求没有发送成功：{reason}",
     ),
     ("ticket_back", "Back to the page", "返回页面"),
+    (
+        "request_unreachable",
+        "the server could not be reached. Check your connection and try again.",
+        "无法连接服务器。请检查网络连接后重试。",
+    ),
 ];
 
 #[cfg(test)]

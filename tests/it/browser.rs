@@ -7,6 +7,10 @@
 //!
 //! Chromium is required: CI installs it (`apt-get install chromium`). Without it the test fails
 //! rather than skipping, so a missing browser never passes for a working search UI.
+//!
+//! Against `helpbook serve --production`, the same browser checks what the reader's side records:
+//! views, one search per typing session, clicks, "Did this help?" and "Still stuck?" tickets,
+//! read back from the event store the server writes.
 
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::TcpStream;
@@ -15,9 +19,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use helpbook::analytics::{EventStore, StoredTicket};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
+use crate::server::runtime;
 use crate::support::{Server, TestSite, copy_dir, repo_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -32,6 +38,8 @@ const UI_WAIT: Duration = Duration::from_secs(10);
 const CALL_WAIT: Duration = Duration::from_secs(30);
 /// Between two looks at the page while polling.
 const POLL: Duration = Duration::from_millis(40);
+/// The server's writer to commit what the page sent (it writes in batches, in the background).
+const STORE_WAIT: Duration = Duration::from_secs(10);
 
 /// Installed before every document's own scripts: records any call a successful injection of
 /// `<script>alert(1)</script>` (or a variant) would make, instead of opening a dialog.
@@ -293,6 +301,392 @@ fn search_ui_works_in_a_real_browser() {
         "step 7: without JavaScript, /search?q=echo must list the echo page in #search-results; \
          it lists {results:?}"
     );
+}
+
+/// A tab on `serve --production`: the page view, the typed search (one row, the final query),
+/// the result opened with the keyboard, "Did this help?" → No, and a "Still stuck?" ticket that
+/// carries the search and the urgent page's priority. Then a click on the results page, and a
+/// ticket filed with JavaScript off.
+#[test]
+fn production_events_and_tickets_from_a_real_browser() {
+    let mut browser = Browser::launch();
+    let site = TestSite::new()
+        .page(
+            "audio.md",
+            "---\ntitle: Students can't hear me\nkind: troubleshooting\nseverity: urgent\n---\n\n\
+             Unmute the microphone in the class toolbar.\n",
+        )
+        .page("video.md", "# Video is frozen\n\nClose other apps.\n");
+    site.build_ok();
+    let events = Events::new(site.root().join("events.sqlite"));
+    let server = Server::start_with(
+        site.root(),
+        &["--production"],
+        &[
+            ("HELPBOOK_SERVER__EVENTS", events.path.as_str()),
+            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
+        ],
+    );
+    let base = format!("http://{}", server.addr);
+
+    // 1. A page load is one view, under the tab's random session id.
+    browser.open(&format!("{base}/video.html"));
+    let session = browser.wait_until(
+        "step 1: helpbook.js keeps the tab's session id in sessionStorage['helpbook-session']",
+        "sessionStorage.getItem('helpbook-session')",
+        UI_WAIT,
+    );
+    let session = session.as_str().expect("session id").to_owned();
+    assert!(
+        (8..=64).contains(&session.len())
+            && session
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "step 1: the session id must be 8-64 of [A-Za-z0-9_-], not {session:?}"
+    );
+    let views = events.wait_for(
+        "step 1: the page load is stored as a view",
+        async |s| s.count(&session, "view").await.expect("count views"),
+        |n| *n >= 1,
+    );
+    assert_eq!(views, 1, "step 1: one page load is one view");
+
+    // 2. Typed key by key, the search is one row with the final query. The popup answers the
+    //    first word before the rest is typed, so the server sees two requests of one search.
+    browser.type_keys("/");
+    browser.wait_until(
+        "step 2: '/' focuses the header search box",
+        "document.activeElement === document.getElementById('site-search')",
+        UI_WAIT,
+    );
+    let query = "students cant hear";
+    let (first_word, rest) = query.split_at(query.find(' ').expect("two words"));
+    browser.type_keys(first_word);
+    browser.wait_until(
+        &format!("step 2: typing {first_word:?} lists results for it in the popup"),
+        &popup_results_js(first_word),
+        UI_WAIT,
+    );
+    browser.type_keys(rest);
+    let shown = browser.wait_until(
+        &format!("step 2: typing {query:?} lists results for it in the popup"),
+        &popup_results_js(query),
+        UI_WAIT,
+    );
+    assert_eq!(
+        shown["options"][0]["path"],
+        json!("/audio.html"),
+        "step 2: the first result must be the audio page; popup: {shown:#}"
+    );
+    let searches = events.wait_for(
+        &format!("step 2: the search for {query:?} is stored"),
+        async |s| s.searches(&session).await.expect("searches"),
+        |rows| rows.iter().any(|row| row.1 == query),
+    );
+    assert_eq!(
+        searches.len(),
+        1,
+        "step 2: the keystrokes of one typing session must be one search row: {searches:?}"
+    );
+    let search_id = searches[0].0.clone();
+
+    // 3. The first result, opened with the keyboard, is a click of that search with rank 1.
+    browser.press(Key::ARROW_DOWN);
+    browser.wait_until(
+        "step 3: ArrowDown makes the first option active",
+        "!!document.getElementById('site-search').getAttribute('aria-activedescendant')",
+        UI_WAIT,
+    );
+    browser.mark_page();
+    browser.press(Key::ENTER);
+    browser.wait_for_new_page("step 3: Enter on the active option opens it");
+    assert_eq!(browser.eval("location.pathname"), json!("/audio.html"));
+    assert_eq!(
+        browser.eval("sessionStorage.getItem('helpbook-session')"),
+        json!(session),
+        "step 3: the tab keeps its session id across pages"
+    );
+    let clicks = events.wait_for(
+        "step 3: the opened result is stored as a click",
+        async |_| events.clicks(&session).await,
+        |rows| !rows.is_empty(),
+    );
+    assert_eq!(clicks.len(), 1, "step 3: one result opened: {clicks:?}");
+    let (click_search, click_url, rank) = &clicks[0];
+    assert_eq!(
+        (click_search, rank),
+        (&search_id, &1),
+        "step 3: the click must name the typed search and rank 1: {clicks:?}"
+    );
+    assert!(
+        click_url.starts_with("/audio.html"),
+        "step 3: the click's url must be the result's site path, not {click_url:?}"
+    );
+    events.wait_for(
+        "step 3: the result's page load is the tab's second view",
+        async |s| s.count(&session, "view").await.expect("count views"),
+        |n| *n == 2,
+    );
+
+    // 4. "Did this help?" → No → a reason and a comment → Send: stored, and thanks shown.
+    browser.wait_until(
+        "step 4: helpbook.js reveals the \"Did this help?\" widget",
+        "!document.querySelector('section.feedback').hidden",
+        UI_WAIT,
+    );
+    browser.click("section.feedback .feedback-no");
+    browser.wait_until(
+        "step 4: No reveals the reasons and moves focus to their fieldset",
+        "(() => {
+           const reasons = document.querySelector('.feedback-reasons');
+           return !reasons.closest('form').hidden && document.activeElement === reasons
+             && document.querySelector('.feedback-no').getAttribute('aria-expanded') === 'true';
+         })()",
+        UI_WAIT,
+    );
+    browser.click(".feedback-reasons input[value=didnt_fix]");
+    browser.wait_until(
+        "step 4: clicking a reason selects it",
+        "document.querySelector('.feedback-reasons input[value=didnt_fix]').checked",
+        UI_WAIT,
+    );
+    browser.click("#hb-feedback-comment");
+    browser.insert_text("Unmuting did not help.");
+    browser.click(".feedback-form button[type=submit]");
+    let thanks = browser.wait_until(
+        "step 4: after sending, the thanks message shows and has focus",
+        "(() => {
+           const thanks = document.querySelector('.feedback-thanks');
+           return !thanks.hidden && document.activeElement === thanks && thanks.textContent.trim();
+         })()",
+        UI_WAIT,
+    );
+    assert_eq!(thanks, json!("Thank you. This helps us improve the page."));
+    assert_eq!(
+        browser.eval("document.querySelector('section.feedback [role=alert]').textContent"),
+        json!(""),
+        "step 4: no error may show after a stored answer"
+    );
+    let feedback = events.wait_for(
+        "step 4: the answer is stored as feedback",
+        async |s| s.count(&session, "feedback").await.expect("count feedback"),
+        |n| *n >= 1,
+    );
+    assert_eq!(feedback, 1, "step 4: one answer is one feedback row");
+
+    // 5. "Still stuck?" files a ticket: its number shows, and it carries what the tab did.
+    browser.click("details.stuck > summary");
+    browser.wait_until(
+        "step 5: the summary opens \"Still stuck?\"",
+        "document.querySelector('details.stuck').open",
+        UI_WAIT,
+    );
+    browser.click("#hb-stuck-contact");
+    browser.insert_text("ann@school.example");
+    browser.click("#hb-stuck-description");
+    browser.insert_text("The class still cannot hear me after unmuting.");
+    browser.click("form.stuck-form button[type=submit]");
+    let shown_id = browser.wait_until(
+        "step 5: the ticket number replaces the form and the message has focus",
+        "(() => {
+           const sent = document.querySelector('.stuck-sent');
+           const id = sent.querySelector('.ticket-id');
+           return id && document.querySelector('form.stuck-form').hidden
+             && document.activeElement === sent && id.textContent;
+         })()",
+        UI_WAIT,
+    );
+    let shown_id = shown_id.as_str().expect("ticket id").to_owned();
+    assert!(
+        shown_id.starts_with("HB-"),
+        "step 5: the ticket number must start with HB-, not {shown_id:?}"
+    );
+    let tickets = events.tickets();
+    assert_eq!(tickets.len(), 1, "step 5: one ticket stored");
+    let ticket = &tickets[0].ticket;
+    assert_eq!(
+        ticket.id, shown_id,
+        "step 5: the page shows the stored ticket's number"
+    );
+    assert_eq!(
+        ticket.session, session,
+        "step 5: the ticket names the tab's session"
+    );
+    assert_eq!(
+        ticket.priority.as_str(),
+        "urgent",
+        "step 5: a ticket from an urgent page is urgent"
+    );
+    assert_eq!(
+        ticket.page.as_ref().map(|p| p.url.as_str()),
+        Some("/audio.html")
+    );
+    assert_eq!(ticket.contact, "ann@school.example");
+    let tried = &ticket.tried;
+    assert_eq!(
+        tried.searches.first().map(|s| s.query.as_str()),
+        Some(query),
+        "step 5: the ticket carries the typed search: {tried:?}"
+    );
+    assert!(
+        tried.searches[0]
+            .opened
+            .iter()
+            .any(|u| u.starts_with("/audio.html")),
+        "step 5: and the result opened from it: {tried:?}"
+    );
+    assert_eq!(
+        tried
+            .feedback
+            .first()
+            .map(|f| (f.helpful, f.reason.as_deref())),
+        Some((false, Some("didnt_fix"))),
+        "step 5: and the feedback given: {tried:?}"
+    );
+
+    // 6. The results page records its search; a result opened there is a click of it.
+    browser.open(&format!("{base}/search?q=video+frozen"));
+    let searches = events.wait_for(
+        "step 6: the results page's search is stored",
+        async |s| s.searches(&session).await.expect("searches"),
+        |rows| rows.iter().any(|row| row.1 == "video frozen"),
+    );
+    let page_search = searches
+        .iter()
+        .find(|row| row.1 == "video frozen")
+        .map(|row| row.0.clone())
+        .expect("the results page's search");
+    browser.mark_page();
+    browser.click("#search-results a.search-result-link");
+    browser.wait_for_new_page("step 6: clicking the first result opens it");
+    assert_eq!(browser.eval("location.pathname"), json!("/video.html"));
+    let clicks = events.wait_for(
+        "step 6: the result opened from the results page is stored as a click",
+        async |_| events.clicks(&session).await,
+        |rows| rows.len() >= 2,
+    );
+    assert_eq!(
+        (&clicks[1].0, clicks[1].2),
+        (&page_search, 1),
+        "step 6: the click names the results page's search and rank 1: {clicks:?}"
+    );
+
+    // 7. Without JavaScript the widget stays hidden and the form still files a ticket.
+    browser.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({ "value": true }),
+    );
+    browser.open(&format!("{base}/video.html"));
+    assert_eq!(
+        browser.eval(
+            "[document.documentElement.classList.contains('js'),
+              document.querySelector('section.feedback').hidden]"
+        ),
+        json!([false, true]),
+        "step 7: with JavaScript off, \"Did this help?\" (it needs JavaScript) stays hidden"
+    );
+    browser.click("details.stuck > summary");
+    browser.click("#hb-stuck-contact");
+    browser.insert_text("bo@school.example");
+    browser.click("#hb-stuck-description");
+    browser.insert_text("The video freezes every minute.");
+    browser.mark_page();
+    browser.click("form.stuck-form button[type=submit]");
+    browser.wait_for_new_page("step 7: the form posts without JavaScript");
+    let answered = browser.eval("(document.querySelector('.ticket-id') || {}).textContent");
+    let answered = answered.as_str().unwrap_or_default().to_owned();
+    assert!(
+        answered.starts_with("HB-"),
+        "step 7: the server's answer page shows the ticket number; it says {:?}",
+        browser.eval("document.body.innerText")
+    );
+    let tickets = events.tickets();
+    let ticket = &tickets[0].ticket;
+    assert_eq!(
+        (
+            ticket.id.as_str(),
+            ticket.priority.as_str(),
+            ticket.page.as_ref().map(|p| p.url.as_str())
+        ),
+        (answered.as_str(), "normal", Some("/video.html")),
+        "step 7: the plain form names the page it was on (no JavaScript filled that in)"
+    );
+}
+
+/// The event store of a production server under test, read afresh at every look (the server
+/// keeps writing to it).
+struct Events {
+    path: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Events {
+    fn new(path: std::path::PathBuf) -> Events {
+        Events {
+            path: path.to_string_lossy().into_owned(),
+            runtime: runtime(),
+        }
+    }
+
+    /// `look` at the store.
+    fn read<T>(&self, look: impl AsyncFnOnce(&EventStore) -> T) -> T {
+        self.runtime.block_on(async {
+            let store = EventStore::open(&self.path)
+                .await
+                .unwrap_or_else(|e| panic!("cannot open the event store: {e}"));
+            let value = look(&store).await;
+            store.close().await;
+            value
+        })
+    }
+
+    /// Polls `look` until `done` holds and returns that value; after [`STORE_WAIT`], panics
+    /// with `what` and the last value.
+    fn wait_for<T: std::fmt::Debug>(
+        &self,
+        what: &str,
+        look: impl AsyncFn(&EventStore) -> T,
+        done: impl Fn(&T) -> bool,
+    ) -> T {
+        let deadline = Instant::now() + STORE_WAIT;
+        loop {
+            let value = self.read(&look);
+            if done(&value) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not so after {STORE_WAIT:?}; last: {value:?}"
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// The clicks of `session`, oldest first: (search id, url, rank). The store's API has no
+    /// reader for ranks, so this asks the SQLite file itself.
+    async fn clicks(&self, session: &str) -> Vec<(String, String, i64)> {
+        use sqlx::Row;
+        let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", self.path))
+            .await
+            .expect("open the SQLite event store");
+        let rows = sqlx::query(
+            "SELECT search_id, url, rank FROM events
+             WHERE session = $1 AND kind = 'click' ORDER BY at, id",
+        )
+        .bind(session)
+        .fetch_all(&pool)
+        .await
+        .expect("read clicks");
+        pool.close().await;
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    }
+
+    /// The stored tickets, newest first.
+    fn tickets(&self) -> Vec<StoredTicket> {
+        self.read(async |s| s.recent_tickets(10).await.expect("recent tickets"))
+    }
 }
 
 /// A key as `Input.dispatchKeyEvent` wants it.
@@ -645,6 +1039,35 @@ impl Browser {
                     "windowsVirtualKeyCode": key_code,
                     "nativeVirtualKeyCode": key_code,
                 }),
+            );
+        }
+    }
+
+    /// Clicks the middle of the first element matching `selector` with the mouse, after
+    /// scrolling it into view; panics if there is none or it takes no room.
+    fn click(&mut self, selector: &str) {
+        let at = self.eval(&format!(
+            "(() => {{
+  const element = document.querySelector({selector});
+  if (!element) return null;
+  element.scrollIntoView({{ block: 'center', behavior: 'instant' }});
+  const box = element.getBoundingClientRect();
+  if (!box.width || !box.height) return null;
+  return [box.left + box.width / 2, box.top + box.height / 2];
+}})()",
+            selector = json!(selector)
+        ));
+        let (Some(x), Some(y)) = (at[0].as_f64(), at[1].as_f64()) else {
+            panic!("cannot click {selector}: no such element is shown");
+        };
+        self.call(
+            "Input.dispatchMouseEvent",
+            json!({ "type": "mouseMoved", "x": x, "y": y }),
+        );
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
             );
         }
     }

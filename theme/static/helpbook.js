@@ -222,11 +222,16 @@
 
   // Resolves to the API's answer. Rejects with an AbortError when superseded, or with anything
   // else when no helpbook server stands behind the page (static hosting answers 404 pages).
-  function fetchResults(query, limit, kind, signal) {
+  // With a `searchId` the production server records the search for this tab's session.
+  function fetchResults(query, limit, kind, signal, searchId) {
     var params = new URLSearchParams();
     params.set('q', query);
     params.set('limit', String(limit));
     if (kind) params.set('kind', kind);
+    if (searchId) {
+      params.set('session', sessionId());
+      params.set('search_id', searchId);
+    }
     return fetch(siteRoot() + 'api/search?' + params.toString(), {
       headers: { Accept: 'application/json' },
       signal: signal
@@ -297,6 +302,11 @@
     var options = [];     // the option links now in the list
     var active = -1;      // index into options, -1 for none
     var shownQuery = null; // the query the popup's content answers
+    // One id per search-as-you-type session: the server keeps the last query typed under it.
+    // A new one starts in an empty box: typed from empty, after a result was opened, and after
+    // Escape cleared the box. The results still shown keep the id they were found under.
+    var searchId = null;
+    var searchOver = false; // a result was opened: the next keystroke starts a new search
 
     function isOpen() { return !popup.hidden; }
 
@@ -362,6 +372,8 @@
         var href = resultHref(result.url);
         if (!href) return;
         var option = addOption(href);
+        option.setAttribute('data-rank', String(options.length));
+        option.setAttribute('data-url', result.url);
         option.appendChild(element('span', 'search-option-title', String(result.title || '')));
         if (result.section) {
           option.appendChild(document.createTextNode(' '));
@@ -425,7 +437,8 @@
         showNote(strings.loading);
         open();
       }
-      fetchResults(query, POPUP_LIMIT, '', controller && controller.signal).then(function (answer) {
+      var signal = controller && controller.signal;
+      fetchResults(query, POPUP_LIMIT, '', signal, searchId).then(function (answer) {
         if (mine !== generation) return; // out of order: a newer request owns the popup
         controller = null;
         render(query, answer);
@@ -442,6 +455,8 @@
       clearOptions();
       showNote('');
       shownQuery = null;
+      searchId = null;
+      searchOver = false;
       close();
     }
 
@@ -451,6 +466,7 @@
         reset(); // nothing to look for: no request, no popup
         return;
       }
+      newSearchIfOver();
       clearTimeout(timer);
       timer = setTimeout(function () { search(query); }, SEARCH_DEBOUNCE_MS);
     }
@@ -459,11 +475,33 @@
     function reopen() {
       var query = input.value.trim();
       if (!query) return;
-      if (query === shownQuery) open();
-      else search(query);
+      if (query === shownQuery) {
+        open();
+        return;
+      }
+      newSearchIfOver();
+      search(query);
+    }
+
+    // An option is being opened: a result is a click of this search; "See all results" takes
+    // the search's id along to the results page. Either way the search is over.
+    function opened(option) {
+      var rank = Number(option.getAttribute('data-rank'));
+      if (rank >= 1) {
+        recordClick(searchId, option.getAttribute('data-url'), rank);
+      } else if (shownQuery) {
+        handOff(shownQuery, '', searchId);
+      }
+      searchOver = true;
+    }
+
+    function newSearchIfOver() {
+      if (!searchId || searchOver) searchId = randomId();
+      searchOver = false;
     }
 
     function follow(option) {
+      opened(option);
       close();
       window.location.href = option.href;
     }
@@ -525,7 +563,15 @@
     popup.addEventListener('mousedown', function (event) { event.preventDefault(); });
     list.addEventListener('click', function (event) {
       var option = event.target.closest && event.target.closest('[role="option"]');
-      if (option && !event.defaultPrevented) close();
+      if (option && !event.defaultPrevented) {
+        opened(option);
+        close();
+      }
+    });
+    // A middle click opens the option in a new tab; the popup stays.
+    list.addEventListener('auxclick', function (event) {
+      var option = event.target.closest && event.target.closest('[role="option"]');
+      if (option && event.button === 1) opened(option);
     });
     // Focus leaving the box (Tab, even to the submit button) closes the popup.
     form.addEventListener('focusout', function (event) {
@@ -534,20 +580,26 @@
     document.addEventListener('click', function (event) {
       if (isOpen() && !form.contains(event.target)) close();
     });
-    form.addEventListener('submit', cancel);
+    form.addEventListener('submit', function () {
+      cancel();
+      // The results page records this search under the same id (one search, not two).
+      var query = input.value.trim();
+      if (query) handOff(query, '', searchOver || !searchId ? randomId() : searchId);
+      searchOver = true;
+    });
 
     setupSlashKey(form, input);
   }
 
-  // search.html served as a plain file: the server has not replaced the marker, so read the
-  // query from the address, put it back in the form, and ask the API directly.
+  // The results page. Served by the helpbook server it arrives filled in: the script only
+  // records the search and the results opened from it. Served as a plain file the marker is
+  // still there, so read the query from the address, put it back in the form, and ask the API.
   function setupResultsPage(headerForm) {
     var box = document.getElementById('search-results');
     if (!box || !window.fetch || !window.URLSearchParams) return;
     var hasMarker = Array.prototype.some.call(box.childNodes, function (node) {
       return node.nodeType === 8 && node.nodeValue.trim() === RESULTS_MARKER;
     });
-    if (!hasMarker) return;
 
     function text(name) {
       return box.dataset[name] || (headerForm && headerForm.dataset[name]) || '';
@@ -563,26 +615,65 @@
     var input = document.querySelector('[data-search-query]');
     var form = input && input.form;
     var select = form && form.querySelector('select[name="kind"]');
-    if (input) input.value = raw;
     var kindLabels = Object.create(null); // no inherited keys: "constructor" is not a kind
     if (select) {
       Array.prototype.forEach.call(select.options, function (option) {
         kindLabels[option.value] = option.textContent;
-        if (option.value === kind) select.value = kind;
       });
     }
+    if (!kindLabels[kind]) kind = ''; // as the server does: an unknown kind is no filter
+    var searchId = query ? resultsSearchId(query, kind) : null;
+    trackResultClicks(box, searchId);
 
+    if (!hasMarker) {
+      // The server does not record the searches of its page (no session): ask it to, with the
+      // id the header box used for this query, if it led here. One result is enough.
+      if (query && !eventsOff()) fetchResults(query, 1, kind, null, searchId).then(noop, noop);
+      return;
+    }
+
+    if (input) input.value = raw;
+    if (select) select.value = kind;
     if (!query) {
       status(text('emptyQuery'));
       return;
     }
     status(text('loading'));
-    fetchResults(query, PAGE_LIMIT, kindLabels[kind] ? kind : '', null).then(function (answer) {
+    fetchResults(query, PAGE_LIMIT, kind, null, searchId).then(function (answer) {
       renderResultsPage(box, query, answer, text, kindLabels);
     }, function () {
       noServer();
       status(text('needsServer'));
     });
+  }
+
+  // The search id of the results page for `query`: the one handed over by the search box that
+  // led here, or a new one, kept for a reload of the page.
+  function resultsSearchId(query, kind) {
+    var handed = null;
+    try { handed = JSON.parse(tabGet(HANDOFF_KEY) || 'null'); } catch (e) { handed = null; }
+    if (handed && handed.q === query && handed.kind === kind && ID_PATTERN.test(handed.id)) {
+      return handed.id;
+    }
+    var id = randomId();
+    handOff(query, kind, id);
+    return id;
+  }
+
+  // A result opened from the list (click, Enter, middle click) is a click of the page's search,
+  // ranked by its place in the list.
+  function trackResultClicks(box, searchId) {
+    if (!searchId) return;
+    function track(event) {
+      if (event.type === 'auxclick' && event.button !== 1) return;
+      var link = event.target.closest && event.target.closest('a.search-result-link');
+      if (!link || !box.contains(link)) return;
+      var links = box.querySelectorAll('a.search-result-link');
+      var rank = Array.prototype.indexOf.call(links, link) + 1;
+      recordClick(searchId, sitePath(link.href, true), rank);
+    }
+    box.addEventListener('click', track);
+    box.addEventListener('auxclick', track);
   }
 
   // The box's one role="status" paragraph, emptied, and nothing else left in the box. It is
@@ -643,6 +734,281 @@
     box.appendChild(list);
   }
 
+  /* ---------- What readers do: views, clicks, "Did this help?", "Still stuck?" ----------
+   * `helpbook serve --production` records these (see README.md, "Server"). A tab is known by a
+   * random id kept in sessionStorage, never in a cookie; it ties one reader's searches, the
+   * results they opened and the pages they read to the ticket they may file. The writer preview
+   * (`helpbook serve`) answers 404 to events: the tab then stops sending them. */
+
+  var SESSION_KEY = 'helpbook-session';
+  var EVENTS_OFF_KEY = 'helpbook-events-off';
+  var PENDING_KEY = 'helpbook-pending-events';
+  var HANDOFF_KEY = 'helpbook-search';
+  var ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+  var MAX_PENDING = 50;
+  var tabMemory = Object.create(null); // stands in where sessionStorage throws (privacy modes)
+  var session = null;
+
+  function noop() {}
+
+  function tabGet(key) {
+    if (key in tabMemory) return tabMemory[key];
+    try { return window.sessionStorage.getItem(key); } catch (e) { return null; }
+  }
+  function tabSet(key, value) {
+    tabMemory[key] = value;
+    try { window.sessionStorage.setItem(key, value); } catch (e) { /* this page remembers it */ }
+  }
+
+  // 8 to 64 of [A-Za-z0-9_-], as the server wants: a UUID, or 32 random hex digits.
+  function randomId() {
+    var cryptoApi = window.crypto;
+    if (cryptoApi && typeof cryptoApi.randomUUID === 'function') return cryptoApi.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (cryptoApi && cryptoApi.getRandomValues) {
+      cryptoApi.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? '0' : '') + b.toString(16);
+    }).join('');
+  }
+
+  function sessionId() {
+    if (!session) {
+      session = tabGet(SESSION_KEY);
+      if (!session || !ID_PATTERN.test(session)) {
+        session = randomId();
+        tabSet(SESSION_KEY, session);
+      }
+    }
+    return session;
+  }
+
+  // The path of `href` as the server sees it: from the site root, decoded, "/" as "/index.html"
+  // (and with the #fragment when `withHash`). The root comes from data-root, so this holds
+  // under a base path too.
+  function sitePath(href, withHash) {
+    var url = new URL(href, window.location.href);
+    var base = new URL(siteRoot() + 'index.html', window.location.href).pathname
+      .replace(/[^/]*$/, '');
+    var path = url.pathname;
+    if (path.indexOf(base) === 0) path = '/' + path.slice(base.length);
+    if (path.charAt(path.length - 1) === '/') path += 'index.html';
+    if (withHash) path += url.hash;
+    try { return decodeURIComponent(path); } catch (e) { return path; }
+  }
+  function pagePath() {
+    return sitePath(window.location.href, false);
+  }
+
+  // A search the search box hands to the results page it leads to (see resultsSearchId).
+  function handOff(query, kind, id) {
+    if (query && id) tabSet(HANDOFF_KEY, JSON.stringify({ q: query, kind: kind, id: id }));
+  }
+
+  function eventsOff() {
+    return !window.fetch || window.location.protocol === 'file:' || tabGet(EVENTS_OFF_KEY) === '1';
+  }
+
+  // POSTs `body` as JSON. Resolves to { status, answer } (the parsed JSON body, or null);
+  // rejects only when the server could not be reached. `keepalive` lets the request outlive
+  // the page, as a click's must: the browser is leaving for the result.
+  function postJson(path, body, keepalive) {
+    return fetch(siteRoot() + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+      keepalive: !!keepalive
+    }).then(function (response) {
+      return response.json().then(null, function () { return null; }).then(function (answer) {
+        return { status: response.status, answer: answer };
+      });
+    });
+  }
+
+  function readPending() {
+    try {
+      var list = JSON.parse(tabGet(PENDING_KEY) || '[]');
+      return Array.isArray(list) ? list : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  // Sends view and click events, with any that an earlier page could not deliver. The server
+  // acknowledges only what it has committed; on 503, 429 or no connection the events wait in
+  // the tab for the next page. Other errors are not retried: the same request would fail again.
+  function sendEvents(events) {
+    if (eventsOff()) return;
+    var pending = readPending();
+    if (pending.length) tabSet(PENDING_KEY, '[]'); // taken: a second send must not repeat them
+    var all = pending.concat(events.map(function (event) {
+      event.session = sessionId();
+      return event;
+    }));
+    function keep() {
+      tabSet(PENDING_KEY, JSON.stringify(readPending().concat(all).slice(-MAX_PENDING)));
+    }
+    postJson('api/events', all, true).then(function (reply) {
+      if (reply.status === 404 || reply.status === 405) {
+        // No event store here (`helpbook serve` without --production, or static hosting).
+        tabSet(EVENTS_OFF_KEY, '1');
+        tabSet(PENDING_KEY, '[]');
+      } else if (reply.status === 503 || reply.status === 429) {
+        keep();
+      }
+    }, keep);
+  }
+
+  function recordClick(searchId, url, rank) {
+    if (searchId && typeof url === 'string' && url.charAt(0) === '/' && rank >= 1) {
+      sendEvents([{ type: 'click', search_id: searchId, url: url, rank: rank }]);
+    }
+  }
+
+  // One view per page load; not for the 404 page (its address is whatever was typed) nor the
+  // results page (the search itself is recorded).
+  function recordView() {
+    var classes = document.body.classList;
+    if (classes.contains('not-found') || classes.contains('search-page')) return;
+    sendEvents([{ type: 'view', url: pagePath() }]);
+  }
+
+  // POSTs a form's JSON and resolves to the server's answer; rejects with a sentence for the
+  // reader: the server's own `error`, or why there was none, in the form's ticket_failed text.
+  function submitJson(path, body, strings) {
+    function failed(reason) {
+      return (strings.failed || '{reason}').split('{reason}').join(reason);
+    }
+    return postJson(path, body, false).then(function (reply) {
+      if (reply.status >= 200 && reply.status < 300 && reply.answer) return reply.answer;
+      var answer = reply.answer;
+      var error = answer && typeof answer.error === 'string' ? answer.error : '';
+      throw failed(error || 'HTTP ' + reply.status);
+    }, function () {
+      throw failed(strings.unreachable || '');
+    });
+  }
+
+  // "Did this help?": Yes sends at once; No asks why (optional) before sending.
+  function setupFeedback() {
+    var box = document.querySelector('section.feedback');
+    if (!box || !window.fetch) return;
+    var answers = box.querySelector('.feedback-answers');
+    var yes = box.querySelector('.feedback-yes');
+    var no = box.querySelector('.feedback-no');
+    var form = box.querySelector('.feedback-form');
+    var reasons = box.querySelector('.feedback-reasons');
+    var comment = box.querySelector('textarea[name="comment"]');
+    var thanks = box.querySelector('.feedback-thanks');
+    var alert = box.querySelector('[role="alert"]');
+    if (!answers || !yes || !no || !form || !reasons || !comment || !thanks || !alert) return;
+    var busy = false;
+
+    function send(event) {
+      if (busy) return;
+      busy = true;
+      alert.textContent = '';
+      event.type = 'feedback';
+      event.session = sessionId();
+      event.url = pagePath();
+      submitJson('api/events', event, box.dataset).then(function () {
+        busy = false;
+        answers.hidden = true;
+        form.hidden = true;
+        thanks.hidden = false;
+        thanks.focus(); // what had focus is gone
+      }, function (message) {
+        busy = false;
+        alert.textContent = message;
+      });
+    }
+
+    yes.addEventListener('click', function () {
+      send({ helpful: true });
+    });
+    no.addEventListener('click', function () {
+      form.hidden = false;
+      no.setAttribute('aria-expanded', 'true');
+      reasons.focus();
+    });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var reason = form.querySelector('input[name="reason"]:checked');
+      var words = comment.value.trim();
+      var fields = { helpful: false };
+      if (reason) fields.reason = reason.value;
+      if (words) fields.comment = words;
+      send(fields);
+    });
+    box.hidden = false;
+  }
+
+  // "Still stuck?": without JavaScript the form posts its fields and the server answers with a
+  // page. Here the hidden fields are filled in, and the form is sent as JSON so the ticket
+  // number shows in place.
+  function setupStuck() {
+    var forms = document.querySelectorAll('form.stuck-form');
+    Array.prototype.forEach.call(forms, function (form) {
+      var holder = form.parentNode;
+      var alert = holder.querySelector('[role="alert"]');
+      var sent = holder.querySelector('.stuck-sent');
+      var busy = false;
+      function field(name) {
+        return form.elements.namedItem(name);
+      }
+      function fill() {
+        if (field('session')) field('session').value = sessionId();
+        if (field('url')) field('url').value = pagePath();
+        var box = document.querySelector('[data-search-query]');
+        if (field('query') && box) field('query').value = box.value.trim();
+      }
+      fill();
+      form.addEventListener('submit', function (event) {
+        fill();
+        if (!window.fetch || !alert || !sent) return; // the plain form post still works
+        event.preventDefault();
+        if (busy) return;
+        busy = true;
+        alert.textContent = '';
+        var ticket = {
+          session: field('session').value,
+          contact: field('contact').value,
+          description: field('description').value,
+          url: field('url').value
+        };
+        if (field('query') && field('query').value) ticket.query = field('query').value;
+        submitJson('api/tickets', ticket, form.dataset).then(function (answer) {
+          busy = false;
+          showTicket(sent, answer);
+          form.hidden = true;
+          sent.focus(); // the button that had focus is gone
+        }, function (message) {
+          busy = false;
+          alert.textContent = message;
+        });
+      });
+    });
+  }
+
+  // "Sent. Your ticket number is HB-…": the number in <strong>, easy to select and copy.
+  function showTicket(line, answer) {
+    var id = String(answer.id || '');
+    var parts = String(answer.message || '').split(id || '\u0000');
+    line.textContent = '';
+    parts.forEach(function (part, i) {
+      if (i > 0) line.appendChild(element('strong', 'ticket-id', id));
+      if (part) line.appendChild(document.createTextNode(part));
+    });
+    if (id && parts.length === 1) {
+      line.appendChild(document.createTextNode(' '));
+      line.appendChild(element('strong', 'ticket-id', id));
+    }
+  }
+
   function setupSearch() {
     var form = document.querySelector('form.site-search');
     if (form) setupSearchBox(form);
@@ -656,6 +1022,9 @@
     setupCopyButtons();
     setupScrollers();
     setupSearch();
+    setupFeedback();
+    setupStuck();
+    recordView();
     if (sidebar) scrollToCurrent(sidebar);
   }
 
