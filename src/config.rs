@@ -147,6 +147,9 @@ impl Default for SearchConfig {
     }
 }
 
+/// Most search answers the server may keep in memory (about 5 KB each).
+pub const MAX_SEARCH_CACHE: usize = 100_000;
+
 /// Shortest admin token accepted: a short one can be guessed.
 pub const MIN_ADMIN_TOKEN: usize = 16;
 
@@ -341,6 +344,18 @@ impl Config {
                 Diagnostic::error(format!("server.webhook `{url}` is not an http(s) URL"))
                     .in_file(CONFIG_FILE)
                     .help("write it like webhook = \"https://support.example.com/hooks/helpbook\""),
+            );
+        }
+        if raw.server.search_cache > MAX_SEARCH_CACHE {
+            errors.push(
+                Diagnostic::error(format!(
+                    "server.search-cache is {}; at most {MAX_SEARCH_CACHE} answers can be kept",
+                    raw.server.search_cache
+                ))
+                .in_file(CONFIG_FILE)
+                .help(
+                    "the default, 4096, serves the questions readers repeat; 0 turns the cache off",
+                ),
             );
         }
         if let Some(token) = &raw.server.admin_token

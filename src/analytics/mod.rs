@@ -192,7 +192,7 @@ impl ClientEvent {
                 comment,
             } => {
                 let comment = comment
-                    .map(|c| c.trim().to_string())
+                    .map(|c| clean_text(c.trim(), true).trim().to_string())
                     .filter(|c| !c.is_empty())
                     .map(|c| {
                         if c.chars().count() > MAX_COMMENT {
@@ -234,15 +234,45 @@ pub fn check_id(field: &str, id: &str) -> Result<(), String> {
     }
 }
 
-/// A site path: starts with `/`, at most 512 bytes, no scheme or host.
-fn check_url(url: String) -> Result<String, String> {
-    if url.starts_with('/') && !url.starts_with("//") && url.len() <= MAX_URL {
-        Ok(url)
-    } else {
-        Err(format!(
+/// A site path: starts with `/`, at most 512 bytes, no scheme or host, no backslash or control
+/// character. Made canonical so one page has one URL whatever the browser sent: the path is
+/// percent-decoded, a folder (`/guide/`) is its `index.html`, a query string is dropped and a
+/// `#fragment` kept.
+pub(crate) fn check_url(url: String) -> Result<String, String> {
+    let ok = url.starts_with('/')
+        && !url.starts_with("//")
+        && url.len() <= MAX_URL
+        && !url.contains('\\')
+        && !url.chars().any(char::is_control);
+    if !ok {
+        return Err(format!(
             "url must be a path on this site starting with `/` (at most {MAX_URL} bytes)"
-        ))
+        ));
     }
+    let (rest, fragment) = match url.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (url.as_str(), None),
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    let mut path = crate::content::percent_decode(path);
+    if path.starts_with("//") || path.contains('\\') || path.chars().any(char::is_control) {
+        return Err("url must be a path on this site, not another site's address".into());
+    }
+    if path.ends_with('/') {
+        path.push_str("index.html");
+    }
+    Ok(match fragment {
+        Some(f) => format!("{path}#{f}"),
+        None => path,
+    })
+}
+
+/// `text` without control characters (PostgreSQL refuses NUL in text, and none of them belong
+/// in a query or a comment); line breaks and tabs are kept when `lines`.
+pub(crate) fn clean_text(text: &str, lines: bool) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || (lines && (*c == '\n' || *c == '\t')))
+        .collect()
 }
 
 /// Replaces e-mail addresses, phone numbers and runs of 6 or more digits with placeholders, so
@@ -341,6 +371,28 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_canonical_and_stay_on_the_site() {
+        let ok = |u: &str| check_url(u.to_string()).unwrap();
+        assert_eq!(ok("/guide/"), "/guide/index.html");
+        assert_eq!(
+            ok("/zh/%E5%A3%B0%E9%9F%B3.html#steps"),
+            "/zh/声音.html#steps"
+        );
+        assert_eq!(ok("/a.html?x=1#b"), "/a.html#b");
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example",
+            "/%2F/evil.example",
+            "/a\u{0}b",
+            "https://x/",
+        ] {
+            assert!(check_url(bad.to_string()).is_err(), "{bad}");
+        }
+        assert_eq!(clean_text("a\u{0}b\nc\td\r", true), "ab\nc\td");
+        assert_eq!(clean_text("a\nb", false), "ab");
+    }
 
     #[test]
     fn scrub_removes_contact_details_and_ids() {

@@ -108,9 +108,13 @@ async fn deliver_loop(store: EventStore, webhook: Arc<Webhook>, wake: Arc<Notify
 }
 
 async fn deliver_due(store: &EventStore, webhook: &Arc<Webhook>) -> Result<(), StoreError> {
-    let now = super::now_ms();
-    for due in store.due_deliveries(now, BATCH).await? {
-        if !store.claim_delivery(due.id, now).await? {
+    for due in store.due_deliveries(super::now_ms(), BATCH).await? {
+        // Claimed one at a time, just before sending, so a lease is never older than a send.
+        let lease = super::random_id();
+        if !store
+            .claim_delivery(due.id, super::now_ms(), &lease)
+            .await?
+        {
             continue;
         }
         let sender = webhook.clone();
@@ -128,7 +132,7 @@ async fn deliver_due(store: &EventStore, webhook: &Arc<Webhook>) -> Result<(), S
                     due.ticket,
                     delay / 1000
                 );
-                store.delivery_failed(due.id, delay, &why).await?;
+                store.delivery_failed(due.id, &lease, delay, &why).await?;
             }
         }
     }
@@ -169,25 +173,29 @@ impl EventStore {
             .map_err(|e| self.error(&e))
     }
 
-    /// Reserves a delivery for this replica; false when another one holds it or sent it.
-    async fn claim_delivery(&self, id: i64, now: i64) -> Result<bool, StoreError> {
+    /// Reserves a delivery for this replica under `lease`; false when another one holds it or
+    /// sent it.
+    async fn claim_delivery(&self, id: i64, now: i64, lease: &str) -> Result<bool, StoreError> {
         sqlx::query(
-            "UPDATE outbox SET lease_until = $2
+            "UPDATE outbox SET lease_until = $2, lease = $4
              WHERE id = $1 AND delivered_at IS NULL AND (lease_until IS NULL OR lease_until < $3)",
         )
         .bind(id)
         .bind(now + LEASE_MS)
         .bind(now)
+        .bind(lease)
         .execute(self.pool())
         .await
         .map(|r| r.rows_affected() == 1)
         .map_err(|e| self.error(&e))
     }
 
+    /// Marks a delivery sent, even when the lease ran out meanwhile: the receiver has the
+    /// ticket either way, and the first success ends the retries.
     async fn delivered(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, lease_until = NULL,
-               last_error = NULL WHERE id = $1",
+               last_error = NULL WHERE id = $1 AND delivered_at IS NULL",
         )
         .bind(id)
         .bind(super::now_ms())
@@ -197,14 +205,22 @@ impl EventStore {
         .map_err(|e| self.error(&e))
     }
 
-    async fn delivery_failed(&self, id: i64, delay_ms: i64, why: &str) -> Result<(), StoreError> {
+    /// Schedules the next attempt, if this replica still holds the lease.
+    async fn delivery_failed(
+        &self,
+        id: i64,
+        lease: &str,
+        delay_ms: i64,
+        why: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, next_at = $2, lease_until = NULL,
-               last_error = $3 WHERE id = $1",
+               last_error = $3 WHERE id = $1 AND lease = $4 AND delivered_at IS NULL",
         )
         .bind(id)
         .bind(super::now_ms() + delay_ms)
         .bind(why)
+        .bind(lease)
         .execute(self.pool())
         .await
         .map(|_| ())

@@ -8,11 +8,14 @@
 //! first that applies in that order: `no_results`, `not_opened`, `escalated`, `unhelpful`.
 //!
 //! **Self-service score** = resolved ÷ (resolved + escalated).
-//! - For the site, over sessions (browser tabs) that searched or read a page: escalated when
-//!   the session filed a ticket, resolved when it did not and gave no "did not help" answer.
+//! - For the site, over sessions (browser tabs) that searched, read a page or filed a ticket:
+//!   escalated when the session filed a ticket, resolved when it did not and gave no "did not
+//!   help" answer. (A session that only said a page did not help is in neither.)
 //! - For a page, over visits (a session's views of it): escalated when the session filed a
 //!   ticket after opening the page, resolved when it did not and did not mark the page
-//!   unhelpful.
+//!   unhelpful. A visit marked unhelpful without a ticket is in neither; such pages are listed
+//!   under "pages that did not help", and a page whose visits are all of that kind has no
+//!   score and is listed first.
 
 use std::collections::{HashMap, HashSet};
 
@@ -254,7 +257,7 @@ impl EventStore {
         let unhelpful = format!(
             "{opened} AND EXISTS (SELECT 1 FROM events f WHERE f.session = c.session
                AND f.kind = 'feedback' AND f.helpful = 0 AND f.at >= c.at
-               AND (f.url = c.url OR c.url LIKE f.url || '#%'))"
+               AND (f.url = c.url OR substr(c.url, 1, length(f.url) + 1) = f.url || '#'))"
         );
         let escalated = format!(
             "{opened} AND EXISTS (SELECT 1 FROM tickets t WHERE t.session = c.session AND t.at >= c.at)"
@@ -414,7 +417,7 @@ impl EventStore {
             })
             .collect();
         page_scores.sort_by(|a, b| {
-            let s = |p: &PageScore| p.score.score.unwrap_or(2.0);
+            let s = |p: &PageScore| p.score.score.unwrap_or(-1.0);
             s(a).total_cmp(&s(b))
                 .then(b.visits.cmp(&a.visits))
                 .then(a.url.cmp(&b.url))

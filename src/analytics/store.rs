@@ -86,6 +86,7 @@ const MIGRATIONS: &[&[&str]] = &[
         attempts BIGINT NOT NULL,
         next_at BIGINT NOT NULL,
         lease_until BIGINT,
+        lease TEXT,
         delivered_at BIGINT,
         last_error TEXT
     )",

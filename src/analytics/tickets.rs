@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::store::{EventStore, StoreError};
-use super::{MAX_URL, check_id, scrub};
+use super::{check_id, scrub};
 
 /// Longest contact accepted, in characters.
 pub const MAX_CONTACT: usize = 200;
-/// Longest description accepted, in characters.
-pub const MAX_DESCRIPTION: usize = 4000;
+/// Longest description accepted, in characters. With the 8 KB body limit this leaves room for
+/// Chinese text in JSON (3 bytes a character); a form posted without JavaScript encodes each
+/// Chinese character in 9 bytes, so there about 880 fit.
+pub const MAX_DESCRIPTION: usize = 2000;
 /// Most entries of each kind attached from the session.
 const CONTEXT_LIMIT: i64 = 50;
 
@@ -96,7 +98,7 @@ impl TicketRequest {
             }
             None => super::random_id(),
         };
-        let contact = self.contact.trim().to_string();
+        let contact = super::clean_text(self.contact.trim(), false);
         if contact.is_empty() {
             return Err(
                 "contact is empty: say how support can reach you (an e-mail address)".into(),
@@ -107,7 +109,9 @@ impl TicketRequest {
                 "contact must be one line of at most {MAX_CONTACT} characters"
             ));
         }
-        let description = self.description.trim().to_string();
+        let description = super::clean_text(self.description.trim(), true)
+            .trim()
+            .to_string();
         if description.is_empty() {
             return Err("description is empty: say what went wrong and what you tried".into());
         }
@@ -122,19 +126,14 @@ impl TicketRequest {
             .filter(|u| !u.is_empty())
         {
             None => None,
-            Some(u) if u.starts_with('/') && !u.starts_with("//") && u.len() <= MAX_URL => {
-                let path = u.split(['#', '?']).next().unwrap_or_default();
-                Some(path.to_string())
-            }
-            Some(_) => {
-                return Err(format!(
-                    "url must be a path on this site starting with `/` (at most {MAX_URL} bytes)"
-                ));
+            Some(u) => {
+                let url = super::check_url(u)?;
+                Some(url.split('#').next().unwrap_or_default().to_string())
             }
         };
         let query = self
             .query
-            .map(|q| scrub(q.trim()))
+            .map(|q| scrub(super::clean_text(q.trim(), false).trim()))
             .filter(|q| !q.is_empty())
             .map(|q| q.chars().take(200).collect());
         Ok(NewTicket {
@@ -144,6 +143,25 @@ impl TicketRequest {
             url,
             query,
         })
+    }
+
+    /// A request from form fields (the form posted without JavaScript). Fields it does not know
+    /// (a named button, a field a theme added) are ignored rather than refused.
+    pub fn from_form(body: &str) -> Result<TicketRequest, String> {
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_str(body).map_err(|e| format!("the form is not valid: {e}"))?;
+        let mut request = TicketRequest::default();
+        for (name, value) in fields {
+            match name.as_str() {
+                "session" => request.session = Some(value),
+                "contact" => request.contact = value,
+                "description" => request.description = value,
+                "url" => request.url = Some(value),
+                "query" => request.query = Some(value),
+                _ => {}
+            }
+        }
+        Ok(request)
     }
 }
 
@@ -285,12 +303,15 @@ impl EventStore {
     pub async fn session_context(&self, session: &str) -> Result<SessionContext, StoreError> {
         let rows = sqlx::query(
             "SELECT kind, at, search_id, query, results, url, helpful, reason, comment
-             FROM events WHERE session = $1 ORDER BY at, id",
+             FROM events WHERE session = $1 ORDER BY at DESC, id DESC LIMIT 1000",
         )
         .bind(session)
         .fetch_all(self.pool())
         .await
         .map_err(|e| self.error(&e))?;
+        // The newest 1,000 events, oldest first: a session is one browser tab, so this is all of
+        // it unless a script flooded it.
+        let rows: Vec<_> = rows.into_iter().rev().collect();
         let mut context = SessionContext::default();
         let mut search_ids: Vec<String> = Vec::new();
         let read = |e: sqlx::Error| self.error(&e);
@@ -336,17 +357,17 @@ impl EventStore {
     }
 
     /// Stores `ticket` filed at `at`, with a delivery waiting in the outbox when `deliver`.
-    /// Both or neither are written.
+    /// Both or neither are written. `Ok(false)`: a ticket with this id exists (draw another).
     pub async fn insert_ticket(
         &self,
         ticket: &Ticket,
         at: i64,
         deliver: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let err = |e: sqlx::Error| self.error(&e);
         let payload = serde_json::to_string(ticket).expect("a ticket serialises");
         let mut tx = self.pool().begin().await.map_err(err)?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO tickets (ticket, at, session, contact, description, url, priority, payload)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -359,8 +380,12 @@ impl EventStore {
         .bind(ticket.priority.as_str())
         .bind(payload.as_str())
         .execute(&mut *tx)
-        .await
-        .map_err(err)?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
+            Err(e) => return Err(err(e)),
+        }
         if deliver {
             sqlx::query(
                 "INSERT INTO outbox (ticket, payload, created, attempts, next_at)
@@ -373,7 +398,8 @@ impl EventStore {
             .await
             .map_err(err)?;
         }
-        tx.commit().await.map_err(err)
+        tx.commit().await.map_err(err)?;
+        Ok(true)
     }
 
     /// The newest tickets, newest first.

@@ -239,7 +239,7 @@ async fn page(
         .store
         .recent_tickets(ROWS as i64)
         .await
-        .unwrap_or_default();
+        .map_err(|e| eprintln!("error: {e}"));
     let undelivered = live.store.undelivered().await.ok();
     Html(render(
         &report,
@@ -268,7 +268,7 @@ fn page_link(title: &str, url: &str) -> String {
 fn render(
     report: &GapReport,
     since: &str,
-    tickets: &[StoredTicket],
+    tickets: &Result<Vec<StoredTicket>, ()>,
     undelivered: Option<(i64, Option<i64>)>,
     webhook: bool,
 ) -> String {
@@ -407,7 +407,7 @@ fn render(
 
     h.push_str(
         "<section aria-labelledby=\"scores\"><h2 id=\"scores\">Self-service score by page</h2>\
-         <p class=\"hint\">Visits that ended without a ticket ÷ (those + visits followed by a ticket). Lowest first.</p>",
+         <p class=\"hint\">Visits that ended without a ticket or a “No” ÷ (those + visits followed by a ticket). Lowest first; “–”: every visit answered “No”.</p>",
     );
     if report.page_scores.is_empty() {
         h.push_str("<p>No page views recorded in this period.</p>");
@@ -450,8 +450,15 @@ fn render(
         }
         (true, None) => {}
     }
+    let tickets: &[StoredTicket] = match tickets {
+        Ok(t) => t,
+        Err(()) => {
+            h.push_str("<p class=\"warn\">The tickets cannot be read right now (see the server's log).</p>");
+            &[]
+        }
+    };
     if tickets.is_empty() {
-        h.push_str("<p>No tickets yet.</p>");
+        h.push_str("<p>No tickets in the store.</p>");
     } else {
         h.push_str(
             "<table><thead><tr><th scope=\"col\">Ticket</th><th scope=\"col\">Filed</th><th scope=\"col\">Priority</th>\

@@ -63,7 +63,7 @@ pub(super) async fn api_tickets(
         );
     };
     let request: Result<TicketRequest, String> = if form {
-        serde_urlencoded::from_str(text).map_err(|e| format!("the form is not valid: {e}"))
+        TicketRequest::from_form(text)
     } else {
         serde_json::from_str(text).map_err(|e| format!("the body is not valid JSON: {e}"))
     };
@@ -108,7 +108,7 @@ pub(super) async fn api_tickets(
         .store
         .insert_ticket(&ticket, at, live.outbox.is_some())
         .await;
-    if stored.is_err() {
+    if let Ok(false) = stored {
         // A clash of random ids is next to impossible; a second id settles it.
         ticket.id = analytics::ticket_id();
         stored = live
@@ -116,7 +116,11 @@ pub(super) async fn api_tickets(
             .insert_ticket(&ticket, at, live.outbox.is_some())
             .await;
     }
-    if let Err(e) = stored {
+    if !matches!(stored, Ok(true)) {
+        let e = match stored {
+            Err(e) => e.to_string(),
+            _ => "two ticket ids in a row were taken".into(),
+        };
         eprintln!("error: {e} (ticket not stored)");
         return answer(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -142,10 +142,15 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
     let files = ServeDir::new(&state.out_dir)
         .append_index_html_on_directories(true)
         .not_found_service(not_found);
+    let tickets = Router::new().route("/api/tickets", post(escalation::api_tickets));
+    let tickets = match production {
+        Some(p) => p.ticket_limit(tickets),
+        None => tickets,
+    };
     let api = Router::new()
         .route("/api/search", get(api_search))
         .route("/api/events", post(production::api_events))
-        .route("/api/tickets", post(escalation::api_tickets))
+        .merge(tickets)
         .route("/api/{*rest}", any(api_not_found));
     let admin = admin::routes(state.clone());
     let (api, admin) = match production {
@@ -340,7 +345,13 @@ async fn api_search(
     let answer = match state.cache.get(&key) {
         Some(answer) => answer,
         None => {
-            let results = run_search(&state, request).await;
+            let Some(results) = run_search(&state, request).await else {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(serde_json::json!({ "error": "the search failed; try again" })),
+                )
+                    .into_response();
+            };
             let answer = Arc::new(CachedAnswer {
                 json: serde_json::to_vec(&results)
                     .expect("results serialise")
@@ -390,7 +401,7 @@ async fn record_search(
     answer: &CachedAnswer,
     filters: String,
 ) {
-    let query = analytics::scrub(answer.query.trim());
+    let query = analytics::scrub(analytics::clean_text(answer.query.trim(), false).trim());
     if query.is_empty() {
         return;
     }
@@ -415,16 +426,14 @@ async fn record_search(
     sink.record(vec![event]).await;
 }
 
-/// Searches on the blocking pool (a query is CPU work), at most one per core at a time.
-async fn run_search(state: &Arc<AppState>, request: SearchRequest) -> SearchResults {
-    let query = request.query.clone();
-    let Ok(_permit) = state.searching.acquire().await else {
-        return SearchResults::empty(query);
-    };
+/// Searches on the blocking pool (a query is CPU work), at most one per core at a time. `None`
+/// when the search could not run (the server is stopping, or the search failed).
+async fn run_search(state: &Arc<AppState>, request: SearchRequest) -> Option<SearchResults> {
+    let _permit = state.searching.acquire().await.ok()?;
     let state = state.clone();
     tokio::task::spawn_blocking(move || state.index.search(&request))
         .await
-        .unwrap_or_else(|_| SearchResults::empty(query))
+        .ok()
 }
 
 async fn search_page(
@@ -443,7 +452,10 @@ async fn search_page(
     });
     request.limit = PAGE_LIMIT;
     let kind = request.kind;
-    let results = run_search(&state, request).await;
+    let query = request.query.clone();
+    let results = run_search(&state, request)
+        .await
+        .unwrap_or_else(|| SearchResults::empty(query));
     let html = fill_search_page(shell, &results, kind, state.index.locale());
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }

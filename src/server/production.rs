@@ -1,6 +1,7 @@
 //! `serve --production`: the event store and its writer, `POST /api/events`, and the layers a
 //! public server needs (security and cache headers, compression, body and rate limits).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio::task::JoinHandle;
 use tower_governor::GovernorError;
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::SmartIpKeyExtractor;
+use tower_governor::key_extractor::KeyExtractor;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -160,23 +161,39 @@ impl Production {
         // A client may burst a quarter of its minute, then one request per 60/rate seconds.
         let period = (60_000 / per_minute).max(1);
         let burst = (per_minute / 4).clamp(5, u64::from(u32::MAX)) as u32;
+        self.governed(api, period, burst)
+    }
+
+    /// The stricter limit on filing tickets (each may reach a help desk): 5 at once, then one
+    /// every 12 s per client. Off when the rate limit is off.
+    pub fn ticket_limit(&self, route: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
+        if self.options.rate_limit == 0 {
+            return route;
+        }
+        self.governed(route, 12_000, 5)
+    }
+
+    fn governed(
+        &self,
+        router: Router<Arc<AppState>>,
+        period_ms: u64,
+        burst: u32,
+    ) -> Router<Arc<AppState>> {
         if self.options.trust_proxy {
-            // Behind a proxy every request comes from the proxy: the client is the address it
-            // reports (X-Forwarded-For, X-Real-IP, Forwarded), else the peer.
             let config = GovernorConfigBuilder::default()
-                .per_millisecond(period)
+                .per_millisecond(period_ms)
                 .burst_size(burst)
-                .key_extractor(SmartIpKeyExtractor)
+                .key_extractor(ProxiedClientIp)
                 .finish()
                 .expect("a positive period and burst");
-            api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+            router.layer(GovernorLayer::new(config).error_handler(too_many_requests))
         } else {
             let config = GovernorConfigBuilder::default()
-                .per_millisecond(period)
+                .per_millisecond(period_ms)
                 .burst_size(burst)
                 .finish()
                 .expect("a positive period and burst");
-            api.layer(GovernorLayer::new(config).error_handler(too_many_requests))
+            router.layer(GovernorLayer::new(config).error_handler(too_many_requests))
         }
     }
 
@@ -204,6 +221,40 @@ impl Production {
             eprintln!("warning: events were still being written after 30 s; stopping anyway");
         }
         store.close().await;
+    }
+}
+
+/// The client behind a reverse proxy: the address the proxy appended last to
+/// `X-Forwarded-For` (entries to its left are whatever the client sent, so they cannot be
+/// trusted), else `X-Real-IP`, else the peer.
+#[derive(Debug, Clone, Copy)]
+struct ProxiedClientIp;
+
+impl KeyExtractor for ProxiedClientIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
+        let headers = request.headers();
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|s| s.trim().parse::<IpAddr>().ok())
+            .or_else(|| {
+                headers
+                    .get("x-real-ip")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .or_else(|| {
+                request
+                    .extensions()
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .map(|c| c.ip())
+            })
+            .ok_or(GovernorError::UnableToExtractKey)
     }
 }
 
@@ -328,5 +379,28 @@ pub(super) async fn api_events(
                 "events cannot be stored right now; send them again later",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behind_a_proxy_the_client_is_the_address_the_proxy_added() {
+        let request = |xff: &[&str]| {
+            let mut r = axum::http::Request::builder();
+            for v in xff {
+                r = r.header("x-forwarded-for", *v);
+            }
+            r.body(()).unwrap()
+        };
+        let ip = |r: &axum::http::Request<()>| ProxiedClientIp.extract(r).unwrap().to_string();
+        // What the client wrote is on the left; the proxy appends the address it saw.
+        assert_eq!(ip(&request(&["6.6.6.6, 203.0.113.7"])), "203.0.113.7");
+        assert_eq!(ip(&request(&["6.6.6.6", "203.0.113.7"])), "203.0.113.7");
+        // Only the last entry is the proxy's: anything else there is not an address to trust.
+        assert!(ProxiedClientIp.extract(&request(&["203.0.113.7, garbage"])).is_err());
+        assert!(ProxiedClientIp.extract(&request(&[])).is_err());
     }
 }

@@ -89,6 +89,15 @@ fn ticket_reaches_a_webhook_that_was_down(location: &str) {
     let hook = format!("http://127.0.0.1:{port}/hook");
     let server = production(&site, location, &[("HELPBOOK_SERVER__WEBHOOK", &hook)]);
     let session = "tab-stuck-0001";
+    // A NUL character (PostgreSQL refuses it in text) must not cost anyone their events.
+    assert_eq!(
+        get(
+            &server,
+            &format!("/api/search?q=%00echo&session={session}&search_id=typing-0006")
+        )
+        .status,
+        200
+    );
     for q in ["students", "students cant hear"] {
         let r = get(
             &server,
@@ -113,7 +122,7 @@ fn ticket_reaches_a_webhook_that_was_down(location: &str) {
         &server,
         "/api/tickets",
         &format!(
-            r#"{{"session":"{session}","contact":"ann.lee@school.edu","description":"Half the class hears nothing since 9:00.","url":"/audio.html#steps"}}"#
+            r#"{{"session":"{session}","contact":"ann.lee@school.edu","description":"Half the class hears nothing\u0000 since 9:00.","url":"/audio.html#steps"}}"#
         ),
     );
     assert_eq!(r.status, 201, "{}", r.text());
@@ -160,10 +169,15 @@ fn ticket_reaches_a_webhook_that_was_down(location: &str) {
     assert_eq!(ticket["page"]["title"], "Students can't hear me");
     assert_eq!(ticket["page"]["severity"], "urgent");
     assert_eq!(ticket["page"]["version"].as_str().unwrap().len(), 12);
+    assert_eq!(
+        ticket["description"],
+        "Half the class hears nothing since 9:00."
+    );
     let searches = ticket["tried"]["searches"].as_array().unwrap();
-    assert_eq!(searches.len(), 1, "keystrokes are one search: {ticket}");
-    assert_eq!(searches[0]["query"], "students cant hear");
-    assert_eq!(searches[0]["opened"][0], "/audio.html");
+    assert_eq!(searches.len(), 2, "keystrokes are one search: {ticket}");
+    assert_eq!(searches[0]["query"], "echo");
+    assert_eq!(searches[1]["query"], "students cant hear");
+    assert_eq!(searches[1]["opened"][0], "/audio.html");
     assert_eq!(ticket["tried"]["views"][0]["url"], "/audio.html");
     assert_eq!(ticket["tried"]["feedback"][0]["helpful"], false);
     assert_eq!(ticket["tried"]["feedback"][0]["reason"], "didnt_fix");
@@ -199,13 +213,13 @@ fn postgres_ticket_reaches_a_webhook_that_was_down() {
 fn ticket_form_without_javascript_and_bad_tickets() {
     let site = site();
     let location = sqlite(&site);
-    let server = production(&site, &location, &[]);
+    let server = production(&site, &location, &[("HELPBOOK_SERVER__RATE_LIMIT", "0")]);
     let r = http(
         &server.addr,
         "POST",
         "/api/tickets",
         &[("Content-Type", "application/x-www-form-urlencoded")],
-        b"contact=ann%40school.edu&description=Video+frozen+for+everyone&url=%2Fvideo.html",
+        b"contact=ann%40school.edu&description=Video+frozen+for+everyone&url=%2Fvideo.html&send=1",
     );
     assert_eq!(r.status, 201, "{}", r.text());
     let html = r.text();
@@ -261,4 +275,21 @@ fn ticket_form_without_javascript_and_bad_tickets() {
         r#"{"contact":"a@b.c","description":"x"}"#,
     );
     assert_eq!(r.status, 404);
+}
+
+/// Filing tickets has a limit of its own, stricter than the API's: each may reach a help desk.
+#[test]
+fn tickets_are_limited_per_client() {
+    let site = site();
+    let server = production(&site, &sqlite(&site), &[]);
+    let ticket = r#"{"contact":"a@b.c","description":"x"}"#;
+    for i in 0..5 {
+        let r = post(&server, "/api/tickets", ticket);
+        assert_eq!(r.status, 201, "ticket {i}: {}", r.text());
+    }
+    let r = post(&server, "/api/tickets", ticket);
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    // Other endpoints are not held back by it.
+    assert_eq!(get(&server, "/api/search?q=sound").status, 200);
 }
