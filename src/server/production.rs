@@ -400,7 +400,11 @@ mod tests {
         assert_eq!(ip(&request(&["6.6.6.6, 203.0.113.7"])), "203.0.113.7");
         assert_eq!(ip(&request(&["6.6.6.6", "203.0.113.7"])), "203.0.113.7");
         // Only the last entry is the proxy's: anything else there is not an address to trust.
-        assert!(ProxiedClientIp.extract(&request(&["203.0.113.7, garbage"])).is_err());
+        assert!(
+            ProxiedClientIp
+                .extract(&request(&["203.0.113.7, garbage"]))
+                .is_err()
+        );
         assert!(ProxiedClientIp.extract(&request(&[])).is_err());
     }
 }
