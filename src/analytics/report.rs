@@ -136,6 +136,12 @@ pub struct Score {
 }
 
 impl Score {
+    /// The score as a whole percentage (`92 %`), or `–` without one.
+    pub fn percent(&self) -> String {
+        self.score
+            .map_or("–".to_string(), |s| format!("{:.0} %", s * 100.0))
+    }
+
     fn new(resolved: i64, escalated: i64) -> Score {
         let total = resolved + escalated;
         Score {
@@ -612,9 +618,7 @@ impl GapReport {
                     .unwrap_or_default(),
                 trend.join(" "),
             ];
-            let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
+            csv_row(&mut out, &fields);
         }
         out
     }
@@ -632,9 +636,7 @@ impl GapReport {
                 reasons.join(" "),
                 p.comments.join(" | "),
             ];
-            let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
+            csv_row(&mut out, &fields);
         }
         out
     }
@@ -665,9 +667,7 @@ impl GapReport {
             self.unresolved,
             pct(self.unresolved, self.searches),
             self.tickets,
-            self.site
-                .score
-                .map_or("–".to_string(), |s| format!("{:.0} %", s * 100.0)),
+            self.site.percent(),
             self.site.resolved,
             self.site.escalated
         );
@@ -757,9 +757,7 @@ impl GapReport {
                         p.visits.to_string(),
                         p.score.resolved.to_string(),
                         p.score.escalated.to_string(),
-                        p.score
-                            .score
-                            .map_or("–".to_string(), |s| format!("{:.0} %", s * 100.0)),
+                        p.score.percent(),
                     ]
                 })
                 .collect();
@@ -842,6 +840,13 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Appends one CSV record.
+fn csv_row(out: &mut String, fields: &[String]) {
+    let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+    out.push_str(&row.join(","));
+    out.push_str("\r\n");
+}
+
 /// A CSV field, quoted when needed. A leading `=`, `+`, `-` or `@` is prefixed with `'` so a
 /// spreadsheet does not run a reader's query as a formula.
 fn csv_field(value: &str) -> String {
@@ -864,16 +869,13 @@ pub fn sparkline_svg(values: &[i64], label: &str) -> String {
     let max = values.iter().copied().max().unwrap_or(0).max(1) as f64;
     let n = values.len().max(2) as f64 - 1.0;
     let mut points = String::new();
+    // The last point is marked with a dot.
+    let (mut lx, mut ly) = (0.0, h - 2.0);
     for (i, v) in values.iter().enumerate() {
-        let x = i as f64 * w / n;
-        let y = h - 2.0 - (*v as f64 / max) * (h - 4.0);
-        let _ = write!(points, "{x:.1},{y:.1} ");
+        lx = i as f64 * w / n;
+        ly = h - 2.0 - (*v as f64 / max) * (h - 4.0);
+        let _ = write!(points, "{lx:.1},{ly:.1} ");
     }
-    let last = values.last().copied().unwrap_or(0);
-    let (lx, ly) = (
-        (values.len().saturating_sub(1)) as f64 * w / n,
-        h - 2.0 - (last as f64 / max) * (h - 4.0),
-    );
     format!(
         "<svg class=\"sparkline\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label}\"><title>{label}</title><polyline fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" points=\"{}\"/><circle cx=\"{lx:.1}\" cy=\"{ly:.1}\" r=\"2\" fill=\"currentColor\"/></svg>",
         points.trim_end()

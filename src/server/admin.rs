@@ -63,33 +63,14 @@ fn presented_token(value: &str) -> Option<String> {
     None
 }
 
-/// Standard base64 (with or without padding); `None` for anything else.
+/// Standard base64, with or without padding.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes: Vec<u8> = text.bytes().filter(|b| *b != b'=').collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= value(*c)? << (18 - 6 * i);
-        }
-        match chunk.len() {
-            4 => out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]),
-            3 => out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8]),
-            2 => out.push((n >> 16) as u8),
-            _ => return None,
-        }
-    }
-    Some(out)
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    STANDARD
+        .decode(text)
+        .or_else(|_| STANDARD_NO_PAD.decode(text))
+        .ok()
 }
 
 async fn require_token(
@@ -251,10 +232,6 @@ async fn page(
     .into_response()
 }
 
-fn percent(score: Option<f64>) -> String {
-    score.map_or("–".to_string(), |s| format!("{:.0} %", s * 100.0))
-}
-
 fn page_link(title: &str, url: &str) -> String {
     let label = if title.is_empty() { url } else { title };
     format!(
@@ -262,6 +239,22 @@ fn page_link(title: &str, url: &str) -> String {
         escape_html(url),
         escape_html(label)
     )
+}
+
+/// Opens a table with its header row; a column written `#Name` holds numbers (right-aligned).
+fn table_head(h: &mut String, columns: &[&str]) {
+    h.push_str("<table><thead><tr>");
+    for column in columns {
+        match column.strip_prefix('#') {
+            Some(name) => {
+                let _ = write!(h, "<th scope=\"col\" class=\"num\">{name}</th>");
+            }
+            None => {
+                let _ = write!(h, "<th scope=\"col\">{column}</th>");
+            }
+        }
+    }
+    h.push_str("</tr></thead><tbody>");
 }
 
 /// The admin page.
@@ -313,7 +306,7 @@ fn render(
          <div><dt>Searches</dt><dd>{}</dd></div>\
          <div><dt>Unresolved</dt><dd>{}</dd><dd class=\"small\">{share} of searches</dd></div>\
          <div><dt>Tickets</dt><dd>{}</dd></div></dl></section>",
-        percent(report.site.score),
+        report.site.percent(),
         report.site.resolved,
         report.site.escalated,
         report.searches,
@@ -328,10 +321,17 @@ fn render(
     if report.queries.is_empty() {
         h.push_str("<p>None in this period.</p>");
     } else {
-        h.push_str(
-            "<table><thead><tr><th scope=\"col\">Query</th><th scope=\"col\" class=\"num\">Unresolved</th>\
-             <th scope=\"col\" class=\"num\">Sessions</th><th scope=\"col\" class=\"num\">Searches</th>\
-             <th scope=\"col\">Why</th><th scope=\"col\">Trend</th><th scope=\"col\">Closest page</th></tr></thead><tbody>",
+        table_head(
+            &mut h,
+            &[
+                "Query",
+                "#Unresolved",
+                "#Sessions",
+                "#Searches",
+                "Why",
+                "Trend",
+                "Closest page",
+            ],
         );
         for q in &report.queries {
             let why: Vec<String> = q
@@ -371,9 +371,9 @@ fn render(
     if report.pages.is_empty() {
         h.push_str("<p>No “did not help” answers in this period.</p>");
     } else {
-        h.push_str(
-            "<table><thead><tr><th scope=\"col\">Page</th><th scope=\"col\" class=\"num\">No</th>\
-             <th scope=\"col\" class=\"num\">Yes</th><th scope=\"col\">Reasons</th><th scope=\"col\">Latest comments</th></tr></thead><tbody>",
+        table_head(
+            &mut h,
+            &["Page", "#No", "#Yes", "Reasons", "Latest comments"],
         );
         for p in &report.pages {
             let reasons: Vec<String> = p
@@ -412,10 +412,9 @@ fn render(
     if report.page_scores.is_empty() {
         h.push_str("<p>No page views recorded in this period.</p>");
     } else {
-        h.push_str(
-            "<table><thead><tr><th scope=\"col\">Page</th><th scope=\"col\" class=\"num\">Visits</th>\
-             <th scope=\"col\" class=\"num\">Resolved</th><th scope=\"col\" class=\"num\">Escalated</th>\
-             <th scope=\"col\" class=\"num\">Score</th></tr></thead><tbody>",
+        table_head(
+            &mut h,
+            &["Page", "#Visits", "#Resolved", "#Escalated", "#Score"],
         );
         for p in &report.page_scores {
             let _ = write!(
@@ -425,7 +424,7 @@ fn render(
                 p.visits,
                 p.score.resolved,
                 p.score.escalated,
-                percent(p.score.score)
+                p.score.percent()
             );
         }
         h.push_str("</tbody></table>");
@@ -460,10 +459,18 @@ fn render(
     if tickets.is_empty() {
         h.push_str("<p>No tickets in the store.</p>");
     } else {
-        h.push_str(
-            "<table><thead><tr><th scope=\"col\">Ticket</th><th scope=\"col\">Filed</th><th scope=\"col\">Priority</th>\
-             <th scope=\"col\">Page</th><th scope=\"col\">Contact</th><th scope=\"col\">Description</th>\
-             <th scope=\"col\" class=\"num\">Tried</th><th scope=\"col\">Webhook</th></tr></thead><tbody>",
+        table_head(
+            &mut h,
+            &[
+                "Ticket",
+                "Filed",
+                "Priority",
+                "Page",
+                "Contact",
+                "Description",
+                "#Tried",
+                "Webhook",
+            ],
         );
         for t in tickets {
             let ticket = &t.ticket;

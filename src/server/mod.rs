@@ -81,6 +81,17 @@ struct CachedAnswer {
     query: String,
     total: usize,
     json: axum::body::Bytes,
+    /// The query as it is stored (scrubbed, normalised, its script), worked out the first time
+    /// the answer is recorded and reused by every later recording of it.
+    stored: std::sync::OnceLock<StoredQuery>,
+}
+
+/// What a recorded search stores about its query.
+#[derive(Debug)]
+struct StoredQuery {
+    query: String,
+    normalized: String,
+    lang: &'static str,
 }
 
 /// Answers kept by the preview server.
@@ -358,6 +369,7 @@ async fn api_search(
                     .into(),
                 query: results.query,
                 total: results.total,
+                stored: std::sync::OnceLock::new(),
             });
             state.cache.put(key, answer.clone());
             answer
@@ -401,8 +413,19 @@ async fn record_search(
     answer: &CachedAnswer,
     filters: String,
 ) {
-    let query = analytics::scrub(analytics::clean_text(answer.query.trim(), false).trim());
-    if query.is_empty() {
+    let stored = answer.stored.get_or_init(|| {
+        let query = analytics::scrub(analytics::clean_text(answer.query.trim(), false).trim());
+        StoredQuery {
+            normalized: state.index.normalize(&query),
+            lang: if query.chars().any(crate::search::is_cjk) {
+                "zh"
+            } else {
+                "en"
+            },
+            query,
+        }
+    });
+    if stored.query.is_empty() {
         return;
     }
     let search_id = search_id.cloned().unwrap_or_else(analytics::random_id);
@@ -411,15 +434,10 @@ async fn record_search(
         session: session.to_string(),
         kind: EventKind::Search {
             search_id,
-            normalized: state.index.normalize(&query),
-            lang: if query.chars().any(crate::search::is_cjk) {
-                "zh"
-            } else {
-                "en"
-            }
-            .into(),
+            normalized: stored.normalized.clone(),
+            lang: stored.lang.into(),
             results: answer.total as i64,
-            query,
+            query: stored.query.clone(),
             filters,
         },
     };

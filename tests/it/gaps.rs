@@ -60,6 +60,18 @@ fn five_readers(server: &Server) {
     );
 }
 
+/// The production server with the admin token set and no rate limit.
+fn admin_server(site: &TestSite, location: &str) -> Server {
+    production(
+        site,
+        location,
+        &[
+            ("HELPBOOK_SERVER__ADMIN_TOKEN", TOKEN),
+            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
+        ],
+    )
+}
+
 fn admin(server: &Server, path: &str, auth: Option<&str>) -> Reply {
     let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
     http(&server.addr, "GET", path, &headers, b"")
@@ -126,14 +138,7 @@ fn check_report(report: &serde_json::Value) {
 fn admin_page_shows_the_gaps_behind_the_token() {
     let site = site();
     let location = sqlite(&site);
-    let server = production(
-        &site,
-        &location,
-        &[
-            ("HELPBOOK_SERVER__ADMIN_TOKEN", TOKEN),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = admin_server(&site, &location);
     five_readers(&server);
 
     // No token, a wrong one, a token of the wrong length: 401 with a prompt for the browser.
@@ -233,14 +238,7 @@ fn postgres_gap_report_matches() {
         return;
     };
     let site = site();
-    let server = production(
-        &site,
-        &location,
-        &[
-            ("HELPBOOK_SERVER__ADMIN_TOKEN", TOKEN),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = admin_server(&site, &location);
     five_readers(&server);
     let r = admin(
         &server,
@@ -284,20 +282,6 @@ fn admin_is_closed_without_a_token_and_gaps_needs_events() {
 }
 
 fn base64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
