@@ -248,6 +248,67 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "the server could not be reached. Check your connection and try again.",
         "无法连接服务器。请检查网络连接后重试。",
     ),
+    ("kind_triage", "Find the fix", "找到解决办法"),
+    (
+        "triage_home_title",
+        "Something wrong in your live class? Start here",
+        "直播课出问题了？从这里开始",
+    ),
+    (
+        "triage_home_text",
+        "Answer two or three short questions and we take you to the right fix.",
+        "回答两三个简单的问题，我们会带你找到对应的解决办法。",
+    ),
+    ("triage_start", "Start", "开始"),
+    ("triage_trail", "Your answers so far", "你已经回答的问题"),
+    (
+        "triage_back",
+        "Back to the previous question",
+        "回到上一个问题",
+    ),
+    ("triage_restart", "Start over", "重新开始"),
+    (
+        "triage_answers",
+        "Choose the answer that fits best",
+        "选择最符合的答案",
+    ),
+    ("triage_fix", "Try this fix", "试试这个办法"),
+    ("triage_open_guide", "Open the full guide", "打开完整指南"),
+    (
+        "triage_fixed_question",
+        "Did this fix it?",
+        "问题解决了吗？",
+    ),
+    ("triage_fixed_yes", "Yes, it is fixed", "解决了"),
+    ("triage_fixed_no", "No, still not working", "还没解决"),
+    (
+        "triage_fixed_thanks",
+        "Great, glad it works again. You can go back to your class.",
+        "太好了，问题解决了。你可以回到课堂了。",
+    ),
+    ("triage_not_fixed_title", "Still not working?", "还是不行？"),
+    (
+        "triage_next_fix",
+        "Try the next most likely fix:",
+        "试试下一个最可能的办法：",
+    ),
+    (
+        "triage_ask_support",
+        "Or ask support. Your answers are already filled in.",
+        "或者联系客服。你的回答已经帮你填好了。",
+    ),
+    ("triage_my_answers", "My answers:", "我的回答："),
+    (
+        "triage_embed_note",
+        "Pick an answer to go straight to the fix.",
+        "选一个答案，直接找到解决办法。",
+    ),
+    ("outage_title", "Known problem right now", "当前已知问题"),
+    (
+        "outage_text",
+        "Many people are reporting the same problem in the last few minutes. It is probably not your fault, and we are looking into it.",
+        "最近几分钟有很多人报告了同样的问题。这很可能不是你的原因，我们正在处理。",
+    ),
 ];
 
 #[cfg(test)]

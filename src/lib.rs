@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod render;
 pub mod search;
 pub mod server;
+pub mod triage;
 
 mod build;
 

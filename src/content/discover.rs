@@ -18,6 +18,8 @@ pub(crate) struct Discovered {
     pub pages: Vec<String>,
     /// Everything else that is copied as it is (images, downloads).
     pub assets: Vec<String>,
+    /// Triage trees (`triage/**/*.yaml`), sorted.
+    pub trees: Vec<String>,
     /// Whether `SUMMARY.md` exists at the top of the content folder.
     pub summary: bool,
     /// Unreadable entries and symlink loops.
@@ -89,6 +91,8 @@ pub(crate) fn discover(src: &Path) -> Discovered {
             found.pages.push(rel_str);
         } else if !is_data_file(&rel_str) {
             found.assets.push(rel_str);
+        } else if rel_str.starts_with("triage/") {
+            found.trees.push(rel_str);
         }
     }
     found
@@ -121,6 +125,7 @@ mod tests {
         let found = discover(root);
         assert_eq!(found.pages, ["a/b.md", "index.md"]);
         assert_eq!(found.assets, ["a/pic.png", "files/sample.yaml"]);
+        assert_eq!(found.trees, ["triage/tree.yaml"]);
         assert!(found.summary);
         assert!(found.problems.is_empty());
     }

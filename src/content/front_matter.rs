@@ -23,12 +23,15 @@ pub enum Kind {
     Playbook,
     /// Questions and answers.
     Faq,
+    /// A step of a triage tree (made from `triage/*.yaml`, never written in front matter).
+    Triage,
 }
 
 impl Kind {
     /// Every kind, in the order menus list them.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Troubleshooting,
+        Kind::Triage,
         Kind::Guide,
         Kind::Reference,
         Kind::Playbook,
@@ -49,6 +52,7 @@ impl Kind {
             Kind::Reference => "reference",
             Kind::Playbook => "playbook",
             Kind::Faq => "faq",
+            Kind::Triage => "triage",
         }
     }
 }

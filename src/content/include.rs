@@ -134,6 +134,14 @@ fn expand_line(line: &str, dir: &Path, origin: u32, out: &mut String, state: &mu
                 }
             }
             "title" => out.push_str(&rest[..start]),
+            // A triage tree's first question, filled in once the trees are read. Blank lines
+            // around it make it a block of its own, never part of a paragraph.
+            "triage" => {
+                out.push_str(&rest[..start]);
+                out.push_str("\n\n");
+                out.push_str(&super::trees::placeholder(arg.trim()));
+                out.push_str("\n\n");
+            }
             _ => out.push_str(&rest[..start + len + 2]),
         }
         rest = &rest[start + len + 2..];

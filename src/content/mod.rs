@@ -13,6 +13,7 @@ mod include;
 mod meta;
 mod nav;
 mod summary;
+mod trees;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -24,6 +25,7 @@ pub(crate) use front_matter::yaml_error;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
 pub use meta::{PAGES_FILE, PageMeta, pages_json, read_pages};
 pub use nav::{Nav, NavItem, NavKind};
+pub use trees::{FixView, OptionView, TrailView, TreeSummary, TriageStep};
 
 use crate::config::{Config, LinkPolicy};
 use crate::diagnostic::{Diagnostic, line_col};
@@ -73,6 +75,8 @@ pub struct Page {
     pub links: Vec<Link>,
     /// The file's text, for error snippets.
     pub text: Arc<str>,
+    /// For a page of a triage tree: the question or fix it shows.
+    pub triage: Option<Box<TriageStep>>,
 }
 
 /// An internal link found in a page.
@@ -128,6 +132,10 @@ pub struct Site {
     pub by_url: HashMap<String, usize>,
     /// Whether navigation came from SUMMARY.md.
     pub has_summary: bool,
+    /// The triage trees, in home-page order.
+    pub trees: Vec<TreeSummary>,
+    /// What the server needs to know about the trees (`.helpbook/triage.json`).
+    pub triage: Vec<crate::triage::TreeMeta>,
 }
 
 impl Site {
@@ -188,6 +196,8 @@ pub fn load_with(
         redirects: BTreeMap::new(),
         by_url: HashMap::new(),
         has_summary: false,
+        trees: Vec::new(),
+        triage: Vec::new(),
     };
     if !src.is_dir() {
         let rel = src.strip_prefix(&site.config.root).unwrap_or(&src);
@@ -295,13 +305,47 @@ pub fn load_with(
     }
     site.pages = keep;
 
+    // Triage trees: checked against the pages, then made into pages. The first question of
+    // each is listed in navigation and indexed; the other steps are reached through it.
+    let (trees, tree_diags) = trees::load(&site.config, &found.trees);
+    diags.extend(tree_diags);
+    diags.extend(trees::check(&site, &trees));
+    let mut tree_steps = Vec::new();
+    for (i, tree) in trees.iter().enumerate() {
+        let (start, rest) = trees::pages(&site.config, tree, &site.pages);
+        if let Some(first) = std::iter::once(&start)
+            .chain(&rest)
+            .find_map(|p| seen.get(&p.url))
+        {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the pages of tree `{}` would be written over `{first}`",
+                    tree.id
+                ))
+                .in_file(src_display(&site.config, &tree.source))
+                .help("a tree's pages live under triage/<tree id>/: move that page, or change the tree's id"),
+            );
+            continue;
+        }
+        on_page(sources.len() + i, &start);
+        site.pages.push(start);
+        tree_steps.extend(rest);
+    }
+    site.trees = trees::summaries(&site.config, &trees);
+    site.triage = trees
+        .iter()
+        .map(|t| crate::triage::TreeMeta::of(t, &site.config.book.language))
+        .collect();
+
     match summary_entries {
         Some((entries, _)) => build_summary_nav(&mut site, &entries),
         None => build_folder_nav(&mut site),
     }
+    site.pages.extend(tree_steps);
     for (i, page) in site.pages.iter_mut().enumerate() {
         page.id = i;
     }
+    diags.extend(trees::expand_embeds(&mut site, &trees));
     site.by_url = site.pages.iter().map(|p| (p.url.clone(), p.id)).collect();
     if site.has_summary
         && !site.by_url.contains_key("index.html")
@@ -389,6 +433,14 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         }
     };
     let kind = front.kind.unwrap_or_default();
+    if kind == Kind::Triage {
+        let line = front_matter::key_line(&split, "kind").unwrap_or(1);
+        diags.push(place(
+            Diagnostic::error("front matter: `kind: triage` is for the pages of triage trees")
+                .at(line, 1)
+                .help("write the tree as YAML under content/triage/ (see README.md, \"Triage trees\"), and use `kind: troubleshooting` for a fix page"),
+        ));
+    }
     if front.severity.is_some() && kind != Kind::Troubleshooting {
         let line = front_matter::key_line(&split, "severity").unwrap_or(1);
         diags.push(place(
@@ -485,6 +537,7 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         links,
         text: source,
         front,
+        triage: None,
     };
     (Some(page), diags)
 }
@@ -698,6 +751,7 @@ fn generated_section(config: &Config, dir: &str) -> Page {
         words: 0,
         links: Vec::new(),
         text: Arc::from(""),
+        triage: None,
     }
 }
 
@@ -917,7 +971,7 @@ fn relative_source(from_dir: &str, to: &str) -> String {
 }
 
 /// Levenshtein distance over characters (small inputs: names and anchors).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

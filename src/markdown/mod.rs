@@ -26,6 +26,10 @@ pub const RESERVED_IDS: &[&str] = &[
     "toc-title",
     "children-title",
     "symptoms-title",
+    "triage-home-title",
+    "triage-outcome-title",
+    "triage-not-fixed-title",
+    "not-fixed",
 ];
 
 /// Markdown text with, for each of its lines, the line of the original file it came from.

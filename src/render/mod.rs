@@ -68,6 +68,17 @@ struct PageCtx<'a> {
     draft: bool,
     edit_url: Option<String>,
     reading_minutes: usize,
+    triage: Option<&'a crate::content::TriageStep>,
+}
+
+/// A triage tree as the home page lists it.
+#[derive(Serialize)]
+struct TreeCardCtx<'a> {
+    id: &'a str,
+    title: &'a str,
+    description: Option<&'a str>,
+    question: &'a str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -216,10 +227,18 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
         Err(d) => errors.push(d),
     }
     write("sitemap.xml", sitemap(site).as_bytes(), &mut errors);
-    // For the production server: titles, severities and versions of the pages tickets name.
+    // For the production server: titles, severities and versions of the pages tickets name,
+    // and the trees' questions and answers.
     write(
         crate::content::PAGES_FILE,
         crate::content::pages_json(site).as_bytes(),
+        &mut errors,
+    );
+    write(
+        crate::triage::TRIAGE_FILE,
+        serde_json::to_string_pretty(&site.triage)
+            .expect("tree metadata serialises")
+            .as_bytes(),
         &mut errors,
     );
 
@@ -427,6 +446,7 @@ fn template_for(page: &Page) -> &'static str {
         Kind::Reference => "reference.html",
         Kind::Playbook => "playbook.html",
         Kind::Faq => "faq.html",
+        Kind::Triage => "triage.html",
     }
 }
 
@@ -534,6 +554,25 @@ fn render_page<'a>(
         draft: page.front.draft,
         edit_url,
         reading_minutes: page.words.div_ceil(200).max(1),
+        triage: page.triage.as_deref(),
+    };
+    // The home page (and the home page of each language) leads with the trees in its language.
+    let lang_home = page.is_index
+        && (page.url == "index.html" || (page.dir == page.lang && !page.dir.contains('/')));
+    let tree_cards: Vec<TreeCardCtx<'_>> = if lang_home {
+        site.trees
+            .iter()
+            .filter(|t| crate::i18n::Locale::from_tag(&t.lang) == page.locale)
+            .map(|t| TreeCardCtx {
+                id: &t.id,
+                title: &t.title,
+                description: t.description.as_deref(),
+                question: &t.question,
+                url: format!("{prefix}{}", encode_href(&t.url)),
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
 
     let mut ctx = Context::new();
@@ -546,6 +585,7 @@ fn render_page<'a>(
     ctx.insert("prev", &prev.map(link));
     ctx.insert("next", &next.map(link));
     ctx.insert("children", &children);
+    ctx.insert("triage_trees", &tree_cards);
     ctx.insert("t", shared.strings(page.locale));
     ctx.insert(
         "extra_css",

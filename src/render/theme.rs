@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../theme/templates/playbook.html"),
     ),
     ("faq.html", include_str!("../../theme/templates/faq.html")),
+    (
+        "triage.html",
+        include_str!("../../theme/templates/triage.html"),
+    ),
     ("404.html", include_str!("../../theme/templates/404.html")),
     (
         "redirect.html",
