@@ -174,6 +174,11 @@ pub struct ServerConfig {
     pub trust_proxy: bool,
     /// Answers of `/api/search` kept in memory (default 4096; 0 turns the cache off).
     pub search_cache: usize,
+    /// Readers who, within `outage-window-minutes`, give a triage answer marked `outage: true`
+    /// before the known-problem banner shows (default 10; 0 turns the signal off).
+    pub outage_threshold: u32,
+    /// The window of the outage signal, in minutes (default 15).
+    pub outage_window_minutes: u32,
 }
 
 impl Default for ServerConfig {
@@ -186,6 +191,8 @@ impl Default for ServerConfig {
             rate_limit: 600,
             trust_proxy: false,
             search_cache: 4096,
+            outage_threshold: 10,
+            outage_window_minutes: 15,
         }
     }
 }
@@ -344,6 +351,16 @@ impl Config {
                 Diagnostic::error(format!("server.webhook `{url}` is not an http(s) URL"))
                     .in_file(CONFIG_FILE)
                     .help("write it like webhook = \"https://support.example.com/hooks/helpbook\""),
+            );
+        }
+        if raw.server.outage_window_minutes == 0 || raw.server.outage_window_minutes > 24 * 60 {
+            errors.push(
+                Diagnostic::error(format!(
+                    "server.outage-window-minutes is {}; it must be from 1 to 1440 (a day)",
+                    raw.server.outage_window_minutes
+                ))
+                .in_file(CONFIG_FILE)
+                .help("the default, 15, catches a fault while it is happening; turn the signal off with outage-threshold = 0"),
             );
         }
         if raw.server.search_cache > MAX_SEARCH_CACHE {

@@ -417,6 +417,8 @@ fn run_serve(
             webhook: config.server.webhook.clone(),
             trust_proxy: config.server.trust_proxy,
             search_cache: config.server.search_cache,
+            outage_threshold: config.server.outage_threshold,
+            outage_window_minutes: config.server.outage_window_minutes,
         };
         (config.out_dir, Some(options))
     } else {

@@ -10,9 +10,12 @@ mod outbox;
 mod report;
 mod store;
 mod tickets;
+mod triage_report;
 mod writer;
 
 use serde::Deserialize;
+
+use crate::triage::TreeMeta;
 
 pub use outbox::{Outbox, Webhook};
 pub use report::{
@@ -22,8 +25,10 @@ pub use report::{
 pub use store::{EventStore, StoreError, hide_password};
 pub use tickets::{
     Delivery, GivenFeedback, MAX_CONTACT, MAX_DESCRIPTION, NewTicket, Priority, SessionContext,
-    StoredTicket, Ticket, TicketPage, TicketRequest, TriedSearch, TriedView, rfc3339, ticket_id,
+    StoredTicket, Ticket, TicketPage, TicketRequest, TicketTriage, TriageAnswer, TriedSearch,
+    TriedView, rfc3339, ticket_id,
 };
+pub use triage_report::{FixReport, StepReport, TreeReport};
 pub use writer::{EventSink, SinkError};
 
 /// Longest comment kept with feedback, in characters.
@@ -86,6 +91,46 @@ pub enum EventKind {
         /// The reader's words, scrubbed.
         comment: Option<String>,
     },
+    /// A step of a triage tree was shown, or its fix answered "Did this fix it?", or a ticket
+    /// was filed from it.
+    Triage {
+        /// The tree's id.
+        tree: String,
+        /// The question (`node`) or fix (`node/option`) shown.
+        step: String,
+        /// The answers given to get there, `node/option` ids joined by `,`.
+        path: String,
+        /// What came of the fix; `None` for a step shown.
+        outcome: Option<Outcome>,
+        /// Whether one of the answers signals an outage ("everyone, in every class").
+        outage: bool,
+        /// The page of the step.
+        url: String,
+    },
+}
+
+/// What came of a triage tree's fix. A tree left without any of these is *abandoned*, which
+/// the report works out (nobody sends an event for leaving).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// "Did this fix it?" — yes.
+    Resolved,
+    /// "Did this fix it?" — no.
+    NotResolved,
+    /// A ticket was filed from the tree.
+    Escalated,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::NotResolved => "not_resolved",
+            Outcome::Escalated => "escalated",
+        }
+    }
 }
 
 /// Why a page did not help.
@@ -152,11 +197,27 @@ pub enum ClientEvent {
         #[serde(default)]
         comment: Option<String>,
     },
+    /// A step of a triage tree shown, or the answer to "Did this fix it?".
+    Triage {
+        /// The tab's session id.
+        session: String,
+        /// The tree's id.
+        tree: String,
+        /// The step shown: a question's node id, or `node/option` for a fix.
+        step: String,
+        /// The answers given to get there (`node/option` ids joined by `,`; empty at the start).
+        #[serde(default)]
+        path: String,
+        /// `resolved` or `not_resolved`, for the answer to "Did this fix it?".
+        #[serde(default)]
+        outcome: Option<Outcome>,
+    },
 }
 
 impl ClientEvent {
-    /// Checks the event and makes it storable; the error names the field and the fix.
-    pub fn validate(self, at: i64) -> Result<Event, String> {
+    /// Checks the event and makes it storable; the error names the field and the fix. Triage
+    /// events are checked against the site's `trees`.
+    pub fn validate(self, at: i64, trees: &[TreeMeta]) -> Result<Event, String> {
         let (session, kind) = match self {
             ClientEvent::Click {
                 session,
@@ -212,10 +273,138 @@ impl ClientEvent {
                     },
                 )
             }
+            ClientEvent::Triage {
+                session,
+                tree,
+                step,
+                path,
+                outcome,
+            } => {
+                if outcome == Some(Outcome::Escalated) {
+                    return Err(
+                        "outcome `escalated` is recorded by the server when a ticket is filed"
+                            .into(),
+                    );
+                }
+                (session, triage_event(trees, &tree, &step, &path, outcome)?)
+            }
         };
         check_id("session", &session)?;
         Ok(Event { at, session, kind })
     }
+}
+
+/// A triage event for `step` of tree `tree`, reached by `path`, checked against `trees`.
+pub fn triage_event(
+    trees: &[TreeMeta],
+    tree: &str,
+    step: &str,
+    path: &str,
+    outcome: Option<Outcome>,
+) -> Result<EventKind, String> {
+    let meta = trees
+        .iter()
+        .find(|t| t.id == tree)
+        .ok_or_else(|| format!("tree `{tree}` is not a tree of this site"))?;
+    let step_meta = meta
+        .steps
+        .get(step)
+        .ok_or_else(|| format!("step `{step}` is not part of tree `{tree}`"))?;
+    if outcome.is_some() && !step_meta.fix {
+        return Err(format!(
+            "step `{step}` is a question, not a fix: only a fix has an outcome"
+        ));
+    }
+    let answers: Vec<&str> = path.split(',').filter(|s| !s.is_empty()).collect();
+    meta.check_path(&answers)
+        .map_err(|e| format!("path: {e}"))?;
+    // The path leads to the step: a question the last answer led to, or a fix that is the last
+    // answer itself.
+    let leads_here = match answers.last() {
+        None => step == meta.start,
+        Some(last) if step_meta.fix => last == &step,
+        Some(last) => meta.steps.get(*last).and_then(|m| m.next.as_deref()) == Some(step),
+    };
+    if !leads_here {
+        return Err(format!("path does not lead to step `{step}`"));
+    }
+    let outage = answers
+        .iter()
+        .any(|a| meta.steps.get(*a).is_some_and(|m| m.outage));
+    Ok(EventKind::Triage {
+        tree: tree.to_string(),
+        step: step.to_string(),
+        path: answers.join(","),
+        outcome,
+        outage,
+        url: step_meta.url.clone(),
+    })
+}
+
+/// What a ticket filed from tree `tree` after the answers `path` records: the `escalated`
+/// event (at the step the answers lead to), the answers spelled out for support, and the
+/// highest severity among them.
+pub fn escalation(
+    trees: &[TreeMeta],
+    tree: &str,
+    path: &str,
+) -> Result<(EventKind, TicketTriage, Option<crate::content::Urgency>), String> {
+    let meta = trees
+        .iter()
+        .find(|t| t.id == tree)
+        .ok_or_else(|| format!("triage_tree `{tree}` is not a tree of this site"))?;
+    let answers: Vec<&str> = path.split(',').filter(|s| !s.is_empty()).collect();
+    let step = match answers.last() {
+        None => meta.start.clone(),
+        Some(last) => match meta.steps.get(*last) {
+            Some(m) if !m.fix => m.next.clone().unwrap_or_default(),
+            _ => last.to_string(),
+        },
+    };
+    let kind = triage_event(trees, tree, &step, path, None).map_err(|e| format!("triage_{e}"))?;
+    let kind = match kind {
+        EventKind::Triage {
+            tree,
+            step,
+            path,
+            outage,
+            url,
+            ..
+        } => EventKind::Triage {
+            tree,
+            step,
+            path,
+            outcome: Some(Outcome::Escalated),
+            outage,
+            url,
+        },
+        other => other,
+    };
+    let mut severity = None;
+    let spelled = answers
+        .iter()
+        .filter_map(|a| meta.steps.get(*a).map(|m| (a, m)))
+        .map(|(a, m)| {
+            severity = match (severity, m.severity) {
+                (Some(s), Some(t)) => Some(std::cmp::min(s, t)),
+                (s, t) => s.or(t),
+            };
+            TriageAnswer {
+                question: m.question.clone(),
+                answer: m.label.clone().unwrap_or_default(),
+                step: a.to_string(),
+            }
+        })
+        .collect();
+    Ok((
+        kind,
+        TicketTriage {
+            tree: meta.id.clone(),
+            title: meta.title.clone(),
+            answers: spelled,
+        },
+        severity,
+    ))
 }
 
 /// Session and search ids: 8 to 64 letters, digits, `-` or `_` (what `crypto.randomUUID()` and
@@ -419,16 +608,16 @@ mod tests {
             url: url.into(),
             rank,
         };
-        assert!(click(1, "/a.html#b").validate(1).is_ok());
+        assert!(click(1, "/a.html#b").validate(1, &[]).is_ok());
         assert!(
             click(0, "/a.html")
-                .validate(1)
+                .validate(1, &[])
                 .unwrap_err()
                 .contains("rank")
         );
         assert!(
             click(1, "https://evil.example/")
-                .validate(1)
+                .validate(1, &[])
                 .unwrap_err()
                 .contains("url")
         );
@@ -436,7 +625,7 @@ mod tests {
             session: "x".into(),
             url: "/a.html".into(),
         };
-        assert!(short.validate(1).unwrap_err().contains("session"));
+        assert!(short.validate(1, &[]).unwrap_err().contains("session"));
         let feedback = ClientEvent::Feedback {
             session: "tab-12345678".into(),
             url: "/a.html".into(),
@@ -444,7 +633,7 @@ mod tests {
             reason: Some(Reason::Outdated),
             comment: Some("  call me on 0123 456 789  ".into()),
         };
-        let Event { kind, .. } = feedback.validate(1).unwrap();
+        let Event { kind, .. } = feedback.validate(1, &[]).unwrap();
         assert_eq!(
             kind,
             EventKind::Feedback {

@@ -236,6 +236,8 @@ pub struct GapReport {
     pub pages: Vec<PageVotes>,
     /// Pages by self-service score, lowest first (pages with escalations first).
     pub page_scores: Vec<PageScore>,
+    /// The triage trees used in the period, most readers first.
+    pub trees: Vec<super::TreeReport>,
 }
 
 struct SearchRow {
@@ -514,6 +516,7 @@ impl EventStore {
             queries,
             pages: pages_out,
             page_scores,
+            trees: Vec::new(),
         })
     }
 }
@@ -549,7 +552,14 @@ pub async fn site_report(
         .await
         .map_err(|e| e.to_string())?;
     let pages = crate::content::read_pages(&config.out_dir).unwrap_or_default();
-    let report = store.gap_report(period, limit, &pages).await;
+    let trees = crate::triage::read_meta(&config.out_dir).unwrap_or_default();
+    let report = match store.gap_report(period, limit, &pages).await {
+        Ok(mut report) => store.tree_report(period, &trees).await.map(|t| {
+            report.trees = t;
+            report
+        }),
+        Err(e) => Err(e),
+    };
     store.close().await;
     let mut report = report.map_err(|e| e.to_string())?;
     let note = match SearchIndex::open_output(&config.out_dir) {
@@ -767,6 +777,7 @@ impl GapReport {
                 &rows,
             );
         }
+        super::triage_report::trees_text(&mut out, &self.trees);
         out
     }
 }
@@ -793,7 +804,7 @@ fn sparkline_text(values: &[i64]) -> String {
 const MAX_CELL: usize = 48;
 
 /// Writes an aligned table (CJK text counts two columns).
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(super) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     use unicode_width::UnicodeWidthStr;
     let cut = |s: &str| -> String {
         if s.width() <= MAX_CELL {

@@ -93,6 +93,15 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX outbox_due ON outbox (next_at) WHERE delivered_at IS NULL",
         "CREATE INDEX outbox_ticket ON outbox (ticket)",
     ],
+    &[
+        // Triage trees: steps shown and what came of their fixes.
+        "ALTER TABLE events ADD COLUMN tree TEXT",
+        "ALTER TABLE events ADD COLUMN step TEXT",
+        "ALTER TABLE events ADD COLUMN path TEXT",
+        "ALTER TABLE events ADD COLUMN outcome TEXT",
+        "ALTER TABLE events ADD COLUMN outage BIGINT",
+        "CREATE INDEX events_outage ON events (at) WHERE kind = 'triage' AND outage = 1",
+    ],
 ];
 
 impl EventStore {
@@ -271,10 +280,62 @@ impl EventStore {
                 .bind(i64::from(*helpful))
                 .bind(reason.map(|r| r.as_str()))
                 .bind(comment.as_deref()),
+                EventKind::Triage {
+                    tree,
+                    step,
+                    path,
+                    outcome,
+                    outage,
+                    url,
+                } => sqlx::query(
+                    "INSERT INTO events (at, session, kind, url, tree, step, path, outcome, outage)
+                     VALUES ($1, $2, 'triage', $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(event.at)
+                .bind(event.session.as_str())
+                .bind(url.as_str())
+                .bind(tree.as_str())
+                .bind(step.as_str())
+                .bind(path.as_str())
+                .bind(outcome.map(|o| o.as_str()))
+                .bind(i64::from(*outage)),
             };
             q.execute(&mut *tx).await.map_err(err)?;
         }
         tx.commit().await.map_err(err)
+    }
+
+    /// Readers (sessions) who gave a triage answer signalling an outage since `since` (ms):
+    /// in all, and by tree, most first.
+    pub async fn outage_readers(
+        &self,
+        since: i64,
+    ) -> Result<(i64, Vec<(String, i64)>), StoreError> {
+        let err = |e: sqlx::Error| self.error(&e);
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT session) FROM events
+             WHERE kind = 'triage' AND outage = 1 AND at >= $1",
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(err)?;
+        let rows = sqlx::query(
+            "SELECT tree, COUNT(DISTINCT session) AS readers FROM events
+             WHERE kind = 'triage' AND outage = 1 AND at >= $1
+             GROUP BY tree ORDER BY readers DESC, tree",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        let trees = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(err)?;
+        Ok((total, trees))
     }
 
     /// Number of stored events of `kind` in `session` (for tests and health checks).

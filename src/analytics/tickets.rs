@@ -71,6 +71,12 @@ pub struct TicketRequest {
     /// The query in the box, when the form was on the search page.
     #[serde(default)]
     pub query: Option<String>,
+    /// The triage tree the form was filed from.
+    #[serde(default)]
+    pub triage_tree: Option<String>,
+    /// The answers given in that tree (`node/option` ids joined by `,`).
+    #[serde(default)]
+    pub triage_path: Option<String>,
 }
 
 /// A checked ticket request.
@@ -86,6 +92,9 @@ pub struct NewTicket {
     pub url: Option<String>,
     /// The query in the search box, scrubbed.
     pub query: Option<String>,
+    /// The triage tree and the answers given in it (checked against the site's trees by the
+    /// server).
+    pub triage: Option<(String, String)>,
 }
 
 impl TicketRequest {
@@ -136,12 +145,22 @@ impl TicketRequest {
             .map(|q| scrub(super::clean_text(q.trim(), false).trim()))
             .filter(|q| !q.is_empty())
             .map(|q| q.chars().take(200).collect());
+        let triage = match (self.triage_tree, self.triage_path) {
+            (Some(tree), path) if !tree.trim().is_empty() => {
+                Some((tree.trim().to_string(), path.unwrap_or_default()))
+            }
+            (_, Some(path)) if !path.trim().is_empty() => {
+                return Err("triage_path needs triage_tree: the tree the answers belong to".into());
+            }
+            _ => None,
+        };
         Ok(NewTicket {
             session,
             contact,
             description,
             url,
             query,
+            triage,
         })
     }
 
@@ -158,6 +177,8 @@ impl TicketRequest {
                 "description" => request.description = value,
                 "url" => request.url = Some(value),
                 "query" => request.query = Some(value),
+                "triage_tree" => request.triage_tree = Some(value),
+                "triage_path" => request.triage_path = Some(value),
                 _ => {}
             }
         }
@@ -256,6 +277,31 @@ pub struct Ticket {
     pub session: String,
     /// What they tried.
     pub tried: SessionContext,
+    /// The triage tree they were in, with the answers they gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage: Option<TicketTriage>,
+}
+
+/// The triage tree a ticket was filed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketTriage {
+    /// The tree's id.
+    pub tree: String,
+    /// Its title.
+    pub title: String,
+    /// The questions asked and the answers given, first first.
+    pub answers: Vec<TriageAnswer>,
+}
+
+/// One answer given in a triage tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TriageAnswer {
+    /// The question.
+    pub question: String,
+    /// The answer.
+    pub answer: String,
+    /// `node/option`.
+    pub step: String,
 }
 
 /// A ticket id: `HB-` and 8 characters that cannot be misread (no 0/O, 1/I/L, U).
@@ -497,6 +543,7 @@ mod tests {
             description: "Students hear an echo".into(),
             url: Some("/troubleshooting/echo.html#steps".into()),
             query: Some("echo 0123456789".into()),
+            ..TicketRequest::default()
         };
         let t = ok.clone().validate().unwrap();
         assert_eq!(t.contact, "ann@school.edu");

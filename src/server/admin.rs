@@ -125,17 +125,20 @@ async fn report(
         .to_string();
     let period = Period::parse(&since, analytics::now_ms())
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("since: {e}")))?;
-    let report = live
-        .store
-        .gap_report(period, ROWS, &state.pages)
-        .await
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the event store cannot be read right now",
-            )
-        })?;
+    let store = &live.store;
+    let report = async {
+        let mut report = store.gap_report(period, ROWS, &state.pages).await?;
+        report.trees = store.tree_report(period, &state.triage).await?;
+        Ok::<_, analytics::StoreError>(report)
+    }
+    .await
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the event store cannot be read right now",
+        )
+    })?;
     let state = state.clone();
     let report = tokio::task::spawn_blocking(move || {
         let mut report = report;
@@ -222,12 +225,14 @@ async fn page(
         .await
         .map_err(|e| eprintln!("error: {e}"));
     let undelivered = live.store.undelivered().await.ok();
+    let outage = live.outage.get();
     Html(render(
         &report,
         &since,
         &tickets,
         undelivered,
         live.outbox.is_some(),
+        &outage,
     ))
     .into_response()
 }
@@ -257,6 +262,81 @@ fn table_head(h: &mut String, columns: &[&str]) {
     h.push_str("</tr></thead><tbody>");
 }
 
+/// Each triage tree: its readers and outcomes, where readers left, the fixes that fail most.
+fn trees_section(h: &mut String, trees: &[analytics::TreeReport]) {
+    h.push_str(
+        "<section aria-labelledby=\"trees\"><h2 id=\"trees\">Triage trees</h2>\
+         <p class=\"hint\">Readers are sessions. “Left” means they saw the step last and gave no answer to any fix: reword that question or its answers. A fix that fails often needs a better guide, or a question before it.</p>",
+    );
+    if trees.is_empty() {
+        h.push_str("<p>No tree was used in this period.</p></section>");
+        return;
+    }
+    for t in trees {
+        let _ = write!(
+            h,
+            "<h3>{} <span class=\"small\">{}</span></h3>\
+             <p>{} readers · fixed {} ({}) · not fixed {} · ticket {} · left {}</p>",
+            escape_html(&t.title),
+            escape_html(&t.tree),
+            t.readers,
+            t.resolved,
+            t.resolved_percent(),
+            t.not_resolved,
+            t.escalated,
+            t.abandoned
+        );
+        table_head(h, &["Step", "#Readers", "#Left here", "#Drop-off"]);
+        for s in &t.steps {
+            let drop = if s.readers == 0 {
+                "–".to_string()
+            } else {
+                format!("{:.0} %", s.dropped as f64 * 100.0 / s.readers as f64)
+            };
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{drop}</td></tr>",
+                escape_html(&s.text),
+                s.readers,
+                s.dropped
+            );
+        }
+        h.push_str("</tbody></table>");
+        let failing: Vec<&analytics::FixReport> =
+            t.fixes.iter().filter(|f| f.failures() > 0).collect();
+        if failing.is_empty() {
+            h.push_str("<p class=\"hint\">No fix of this tree failed.</p>");
+            continue;
+        }
+        let _ = write!(h, "<h4>Fixes that fail most</h4>");
+        table_head(
+            h,
+            &[
+                "Fix",
+                "#Readers",
+                "#Fixed",
+                "#Not fixed",
+                "#Ticket",
+                "#No answer",
+            ],
+        );
+        for f in failing {
+            let _ = write!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape_html(&f.text),
+                f.readers,
+                f.resolved,
+                f.not_resolved,
+                f.escalated,
+                f.no_answer
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>");
+}
+
 /// The admin page.
 fn render(
     report: &GapReport,
@@ -264,6 +344,7 @@ fn render(
     tickets: &Result<Vec<StoredTicket>, ()>,
     undelivered: Option<(i64, Option<i64>)>,
     webhook: bool,
+    outage: &super::Outage,
 ) -> String {
     let mut h = String::with_capacity(16 * 1024);
     let since_q = escape_html(since);
@@ -290,6 +371,24 @@ fn render(
         "</nav> · <a href=\"gaps.json?since={since_q}\">JSON</a> · \
          <a href=\"gaps.csv?since={since_q}\">CSV</a></p></header><main>"
     );
+    if outage.active {
+        let trees: Vec<String> = outage
+            .trees
+            .iter()
+            .map(|(tree, n)| format!("{} ({n})", escape_html(tree)))
+            .collect();
+        let _ = write!(
+            h,
+            "<section class=\"alert\" role=\"alert\" aria-labelledby=\"outage\"><h2 id=\"outage\">Outage signal on</h2>\
+             <p>{} readers in the last {} minutes gave an answer that means the problem hits everyone \
+             (threshold {}). The home page and the triage pages show a known-problem banner.</p>\
+             <p class=\"small\">By tree: {}</p></section>",
+            outage.readers,
+            outage.window_minutes,
+            outage.threshold,
+            trees.join(", ")
+        );
+    }
 
     let share = if report.searches > 0 {
         format!(
@@ -431,6 +530,8 @@ fn render(
     }
     h.push_str("</section>");
 
+    trees_section(&mut h, &report.trees);
+
     h.push_str("<section aria-labelledby=\"tickets\"><h2 id=\"tickets\">Latest tickets</h2>");
     match (webhook, undelivered) {
         (false, _) => h.push_str(
@@ -518,6 +619,7 @@ fn render(
 
 /// The admin page's styles (served by the server: the admin page is not part of the site).
 const ADMIN_CSS: &str = r#":root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #ffffff; --line: #d0d7de; --chip: #eef1f4; --accent: #0a58ca; --warn: #8a4b00; }
+.alert { border: 2px solid var(--warn); padding: 0.5rem 1rem; border-radius: 6px; margin-bottom: 1rem; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9da7b3; --bg: #0d1117; --line: #30363d; --chip: #21262d; --accent: #6cb6ff; --warn: #f0b45a; } }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 78rem; padding: 1rem 1.25rem 3rem; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "PingFang SC", "Microsoft YaHei", sans-serif; color: var(--fg); background: var(--bg); }

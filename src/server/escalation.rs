@@ -92,17 +92,34 @@ pub(super) async fn api_tickets(
             .and_then(|m| m.severity)
             .map(|s| s.as_str().to_string()),
     });
+    // Filed from a triage tree: the answers go with the ticket, and the most severe of them
+    // (or the page's severity) sets its priority.
+    let triage = match &new.triage {
+        Some((tree, path)) => match analytics::escalation(&state.triage, tree, path) {
+            Ok(found) => Some(found),
+            Err(message) => return answer(StatusCode::BAD_REQUEST, message),
+        },
+        None => None,
+    };
+    let severity = [
+        meta.and_then(|m| m.severity),
+        triage.as_ref().and_then(|t| t.2),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     let at = analytics::now_ms();
     let mut ticket = Ticket {
         id: analytics::ticket_id(),
         created_at: analytics::rfc3339(at),
-        priority: Priority::from_severity(meta.and_then(|m| m.severity)),
+        priority: Priority::from_severity(severity),
         contact: new.contact,
         description: new.description,
         page,
         query: new.query,
         session: new.session,
         tried,
+        triage: triage.as_ref().map(|t| t.1.clone()),
     };
     let mut stored = live
         .store
@@ -130,6 +147,18 @@ pub(super) async fn api_tickets(
     if let Some(outbox) = &live.outbox {
         outbox.wake();
     }
+    if let Some((kind, ..)) = triage {
+        let event = analytics::Event {
+            at,
+            session: ticket.session.clone(),
+            kind,
+        };
+        // The ticket is stored; its triage event is best effort (the report would count the
+        // tree as abandoned without it).
+        if let Err(e) = live.sink.store(vec![event]).await {
+            eprintln!("warning: {e:?} (escalation not recorded in the triage report)");
+        }
+    }
     if form {
         return sent_page(&ticket, locale);
     }
@@ -144,8 +173,15 @@ pub(super) async fn api_tickets(
         .into_response()
 }
 
-/// A page of its own for the form posted without JavaScript.
-fn small_page(status: StatusCode, locale: Locale, body: &str, back: Option<&str>) -> Response {
+/// A page of its own for a form posted without JavaScript, titled by the interface string
+/// `title`.
+pub(super) fn small_page(
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    body: &str,
+    back: Option<&str>,
+) -> Response {
     let back = back.map_or(String::new(), |url| {
         format!(
             "<p><a href=\"{}\">{}</a></p>",
@@ -159,7 +195,7 @@ fn small_page(status: StatusCode, locale: Locale, body: &str, back: Option<&str>
          <title>{title}</title><link rel=\"stylesheet\" href=\"/_helpbook/style.css\"></head>\
          <body><main id=\"content\" class=\"ticket-answer\"><h1>{title}</h1>{body}{back}</main></body></html>\n",
         lang = locale.html_lang(),
-        title = escape_html(locale.get("stuck_title")),
+        title = escape_html(locale.get(title)),
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
@@ -172,6 +208,7 @@ fn sent_page(ticket: &Ticket, locale: Locale) -> Response {
     small_page(
         StatusCode::CREATED,
         locale,
+        "stuck_title",
         &format!("<p role=\"status\">{text}</p>"),
         Some(ticket.page.as_ref().map_or("/", |p| p.url.as_str())),
     )
@@ -182,6 +219,7 @@ fn failure_page(status: StatusCode, reason: &str, locale: Locale) -> Response {
     small_page(
         status,
         locale,
+        "stuck_title",
         &format!("<p role=\"alert\">{text}</p>"),
         None,
     )

@@ -9,8 +9,10 @@
 mod admin;
 mod escalation;
 mod production;
+mod triage;
 
 pub use production::{Live, MAX_BODY, MAX_EVENTS, Production, ProductionOptions};
+pub use triage::{Outage, OutageSignal};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -51,6 +53,8 @@ pub struct AppState {
     pub search_page: Option<String>,
     /// The pages as the build described them (for tickets), by URL path.
     pub pages: HashMap<String, PageMeta>,
+    /// The triage trees as the build described them (for triage events and tickets).
+    pub triage: Vec<crate::triage::TreeMeta>,
     /// The event store and its writers, in production.
     pub live: Option<Live>,
     /// Answers of `/api/search` already given (see [`SearchCache`]).
@@ -123,11 +127,13 @@ impl AppState {
         let index = SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?;
         let search_page = std::fs::read_to_string(out_dir.join("search.html")).ok();
         let pages = read_pages(out_dir)?;
+        let triage = crate::triage::read_meta(out_dir)?;
         Ok(AppState {
             out_dir: out_dir.to_path_buf(),
             index,
             search_page,
             pages,
+            triage,
             live: None,
             cache: SearchCache::new(CACHE_ENTRIES),
             searching: tokio::sync::Semaphore::new(
@@ -161,6 +167,7 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
     let api = Router::new()
         .route("/api/search", get(api_search))
         .route("/api/events", post(production::api_events))
+        .route("/api/triage", post(triage::api_triage))
         .merge(tickets)
         .route("/api/{*rest}", any(api_not_found));
     let admin = admin::routes(state.clone());
@@ -174,6 +181,10 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
         .merge(api)
         .merge(admin)
         .fallback_service(files)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            triage::outage_banner,
+        ))
         .layer(middleware::from_fn(refuse_hidden))
         .with_state(state);
     match production {

@@ -53,6 +53,10 @@ pub struct ProductionOptions {
     pub trust_proxy: bool,
     /// Answers of `/api/search` kept in memory; 0 turns the cache off.
     pub search_cache: usize,
+    /// Readers giving an outage answer within the window that raise the outage signal; 0 off.
+    pub outage_threshold: u32,
+    /// The outage signal's window, in minutes.
+    pub outage_window_minutes: u32,
 }
 
 /// What the handlers of a production server share: the event writer, the store (for tickets
@@ -67,6 +71,8 @@ pub struct Live {
     pub outbox: Option<Outbox>,
     /// The token `/admin` asks for.
     pub admin_token: Option<String>,
+    /// Whether many readers report an outage right now.
+    pub outage: Arc<super::triage::OutageSignal>,
 }
 
 /// The running production parts.
@@ -78,6 +84,8 @@ pub struct Production {
     outbox: Option<(Outbox, JoinHandle<()>)>,
     store: EventStore,
     options: ProductionOptions,
+    outage: Arc<super::triage::OutageSignal>,
+    outage_task: JoinHandle<()>,
 }
 
 impl Production {
@@ -103,6 +111,11 @@ impl Production {
             .webhook
             .as_deref()
             .map(|url| Outbox::start(store.clone(), Webhook::new(url)));
+        let outage = Arc::new(super::triage::OutageSignal::new(
+            options.outage_threshold,
+            options.outage_window_minutes,
+        ));
+        let outage_task = outage.clone().spawn(store.clone());
         Ok(Production {
             sink,
             writer,
@@ -110,6 +123,8 @@ impl Production {
             outbox,
             store,
             options,
+            outage,
+            outage_task,
         })
     }
 
@@ -125,6 +140,7 @@ impl Production {
             store: self.store.clone(),
             outbox: self.outbox.as_ref().map(|(o, _)| o.clone()),
             admin_token: self.options.admin_token.clone(),
+            outage: self.outage.clone(),
         }
     }
 
@@ -205,9 +221,11 @@ impl Production {
             purger,
             outbox,
             store,
+            outage_task,
             ..
         } = self;
         purger.abort();
+        outage_task.abort();
         // A delivery cut short is sent again after its lease expires: at least once.
         if let Some((_, task)) = outbox {
             task.abort();
@@ -359,7 +377,10 @@ pub(super) async fn api_events(
         };
         let event = serde_json::from_value::<ClientEvent>(item)
             .map_err(|e| format!("{which}{e}"))
-            .and_then(|e| e.validate(at).map_err(|e| format!("{which}{e}")));
+            .and_then(|e| {
+                e.validate(at, &state.triage)
+                    .map_err(|e| format!("{which}{e}"))
+            });
         match event {
             Ok(e) => events.push(e),
             Err(message) => return error(StatusCode::BAD_REQUEST, message),
