@@ -63,7 +63,7 @@ enum Command {
         #[arg(short = 'n', long, default_value_t = 10)]
         limit: usize,
         /// Only pages of this kind.
-        #[arg(long, value_parser = ["guide", "troubleshooting", "reference", "playbook", "faq"])]
+        #[arg(long, value_parser = ["guide", "troubleshooting", "reference", "playbook", "faq", "triage"])]
         kind: Option<String>,
         /// Only pages for this audience (pages for everyone always qualify).
         #[arg(long, value_parser = ["teacher", "student", "developer", "admin", "support", "everyone"])]

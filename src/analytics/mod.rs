@@ -354,6 +354,8 @@ pub fn escalation(
         .find(|t| t.id == tree)
         .ok_or_else(|| format!("triage_tree `{tree}` is not a tree of this site"))?;
     let answers: Vec<&str> = path.split(',').filter(|s| !s.is_empty()).collect();
+    meta.check_path(&answers)
+        .map_err(|e| format!("triage_path: {e}"))?;
     let step = match answers.last() {
         None => meta.start.clone(),
         Some(last) => match meta.steps.get(*last) {
@@ -361,7 +363,7 @@ pub fn escalation(
             _ => last.to_string(),
         },
     };
-    let kind = triage_event(trees, tree, &step, path, None).map_err(|e| format!("triage_{e}"))?;
+    let kind = triage_event(trees, tree, &step, path, None)?;
     let kind = match kind {
         EventKind::Triage {
             tree,

@@ -215,6 +215,8 @@ pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<
         };
         let mut page = maker.page(&url, node.question.clone(), step, links);
         if node.id == tree.start {
+            // Lists and search results name the tree; the page's heading is its question.
+            page.title = tree.title.clone();
             page.description = tree.description.clone();
             page.sections = search_sections(tree);
             page.front.symptoms = tree.symptoms.clone();
@@ -474,9 +476,10 @@ fn search_sections(tree: &Tree) -> Vec<Section> {
                 text.push_str(&help.text);
                 text.push('\n');
             }
+            let labels: Vec<&str> = node.options.iter().map(|c| c.label.as_str()).collect();
+            text.push_str(&labels.join(" · "));
+            text.push('\n');
             for choice in &node.options {
-                text.push_str(&choice.label);
-                text.push('\n');
                 if let Goal::Answer(a) = &choice.goal {
                     text.push_str(&a.text);
                     text.push('\n');

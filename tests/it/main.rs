@@ -11,3 +11,4 @@ mod search;
 mod server;
 mod support;
 mod tickets;
+mod triage;
