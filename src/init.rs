@@ -74,6 +74,34 @@ Tell support which device and browser you use, and what you tried.
 "#,
     ),
     (
+        "content/triage/no-sound.yaml",
+        r#"# A triage tree: a few plain questions that lead to the right fix (see README.md,
+# "Triage trees"). Every question and every fix becomes a page; the home page links the tree.
+id: no-sound
+title: Nobody can hear me
+description: Two quick questions to find out why.
+audience: everyone
+start: muted
+nodes:
+  muted:
+    question: Does the microphone button have a line through it?
+    options:
+      - label: "Yes"
+        answer: You are muted. Click the microphone button once and speak again.
+      - label: "No"
+        next: others
+  others:
+    question: Can anyone else in the call be heard?
+    options:
+      - label: Nobody can be heard — it happens to everyone
+        answer: The service may be down. Wait a few minutes, then reload.
+        severity: urgent
+        outage: true
+      - label: Others can, only I can't
+        page: troubleshooting/no-sound.md#pick-the-right-microphone
+"#,
+    ),
+    (
         "content/guides/index.md",
         r#"---
 title: Guides

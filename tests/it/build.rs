@@ -134,7 +134,10 @@ fn assets_are_copied_and_hidden_files_are_not() {
             "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
         )
         .file("content/.secret", "x")
-        .file("content/triage/tree.yaml", "id: x\n");
+        .file(
+            "content/triage/tree.yaml",
+            "id: x\ntitle: X\nstart: a\nnodes:\n  a:\n    question: Q?\n    options:\n      - { label: A, answer: Do this. }\n",
+        );
     site.build_ok();
     assert!(site.output_exists("img/toolbar.svg"));
     assert!(!site.output_exists(".secret"));

@@ -77,6 +77,17 @@ fn init_scaffolds_a_site_that_builds() {
         .unwrap();
     assert!(html.contains("Nobody can hear me"));
     assert!(html.contains("Our &quot;Help&quot;"), "{html}");
+    // The sample tree: its first question is linked from the home page, its fix is a page.
+    let home = std::fs::read_to_string(site.root().join("kb/public/index.html")).unwrap();
+    assert!(
+        home.contains("href=\"triage/no-sound/index.html\""),
+        "{home}"
+    );
+    assert!(
+        site.root()
+            .join("kb/public/triage/no-sound/others/others-can-only-i-cant.html")
+            .is_file()
+    );
     // A second init does not overwrite anything.
     let again = site.run(&["init", "kb"]);
     assert_eq!(again.status.code(), Some(1));

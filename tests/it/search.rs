@@ -585,8 +585,8 @@ fn drafts_are_not_indexed_and_a_failed_build_keeps_the_old_index() {
     leftovers.sort();
     assert_eq!(
         leftovers,
-        ["pages.json", "search"],
-        "only the finished index and the page list remain"
+        ["pages.json", "search", "triage.json"],
+        "only the finished index, the page list and the trees remain"
     );
     let index = SearchIndex::open_output(&site.root().join("public")).expect("old index opens");
     assert_eq!(urls(&search(&index, "microphone")), ["/audio.html"]);

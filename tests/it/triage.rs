@@ -5,10 +5,10 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use helpbook::analytics::EventStore;
+use helpbook::analytics::{EventStore, Period};
 use serde_json::Value;
 
-use crate::server::{get, post, production, runtime, sqlite};
+use crate::server::{get, post, postgres, production, runtime, sqlite};
 use crate::support::{Server, TestSite, copy_dir, http, repo_root};
 
 const TOKEN: &str = "test-admin-token-0123456789";
@@ -379,9 +379,54 @@ fn form(server: &Server, path: &str, body: &str) -> crate::support::Reply {
 fn steps_outcomes_and_tickets_are_recorded_and_reported() {
     let site = tree_site();
     let events = sqlite(&site);
+    record_and_check(&site, &events);
+    let out = site.run(&["gaps", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_report(&report["trees"][0]);
+    let text = String::from_utf8_lossy(&site.run(&["gaps"]).stdout).into_owned();
+    assert!(text.contains("Triage trees"), "{text}");
+    assert!(
+        text.contains("Something is wrong in my class (class): 5 readers"),
+        "{text}"
+    );
+    assert!(text.contains("Fixes that fail most"), "{text}");
+    assert!(
+        text.contains("Sound or picture? → Students can't hear me"),
+        "{text}"
+    );
+}
+
+#[test]
+fn steps_outcomes_and_tickets_on_postgresql() {
+    let Some(url) = postgres("triage") else {
+        return;
+    };
+    let site = tree_site();
+    record_and_check(&site, &url);
+    let meta: Vec<helpbook::triage::TreeMeta> =
+        serde_json::from_str(&site.output(".helpbook/triage.json")).unwrap();
+    let report = runtime().block_on(async {
+        let store = EventStore::open(&url).await.unwrap();
+        let period = Period::parse("1d", helpbook::analytics::now_ms()).unwrap();
+        let r = store.tree_report(period, &meta).await.unwrap();
+        store.close().await;
+        r
+    });
+    check_report(&serde_json::to_value(&report[0]).unwrap());
+}
+
+/// Four readers walk the tree (one fails a fix then succeeds, one leaves, one files a ticket
+/// after an outage answer), two answer through the form without JavaScript; refused events
+/// say why. The events go to `events` (a SQLite file or a PostgreSQL URL).
+fn record_and_check(site: &TestSite, events: &str) {
     let server = production(
-        &site,
-        &events,
+        site,
+        events,
         &[
             ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
             ("HELPBOOK_SERVER__ADMIN_TOKEN", TOKEN),
@@ -509,7 +554,7 @@ fn steps_outcomes_and_tickets_are_recorded_and_reported() {
     assert_eq!(server.stop().code(), Some(0));
 
     let ticket = runtime().block_on(async {
-        let store = EventStore::open(&events).await.unwrap();
+        let store = EventStore::open(events).await.unwrap();
         let t = store.recent_tickets(5).await.unwrap();
         store.close().await;
         t
@@ -524,16 +569,10 @@ fn steps_outcomes_and_tickets_are_recorded_and_reported() {
         payload["triage"]["answers"][0]["answer"],
         "Everyone, in every class"
     );
+}
 
-    // The report: readers, outcomes, where they left, the fixes that fail.
-    let out = site.run(&["gaps", "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let tree = &report["trees"][0];
+/// The report of [`record_and_check`]'s readers: outcomes, where they left, the fixes that fail.
+fn check_report(tree: &Value) {
     assert_eq!(tree["tree"], "class");
     // A, B, C, E (the form's "yes") and the anonymous "no" of the form.
     assert_eq!(tree["readers"], 5, "{tree:#}");
@@ -558,17 +597,6 @@ fn steps_outcomes_and_tickets_are_recorded_and_reported() {
         "the fix that failed most: {tree:#}"
     );
     assert_eq!(first_fix["not_resolved"], 2);
-    let text = String::from_utf8_lossy(&site.run(&["gaps"]).stdout).into_owned();
-    assert!(text.contains("Triage trees"), "{text}");
-    assert!(
-        text.contains("Something is wrong in my class (class): 5 readers"),
-        "{text}"
-    );
-    assert!(text.contains("Fixes that fail most"), "{text}");
-    assert!(
-        text.contains("Sound or picture? → Students can't hear me"),
-        "{text}"
-    );
 }
 
 #[test]
