@@ -210,7 +210,9 @@ fn shows_banner(path: &str) -> bool {
     let path = path.trim_start_matches('/');
     path.is_empty()
         || path == "index.html"
-        || path.starts_with(&format!("{}/", crate::triage::TREE_DIR))
+        || path
+            .strip_prefix(crate::triage::TREE_DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
             && (path.ends_with(".html") || path.ends_with('/'))
         || path.split('/').count() == 2 && path.ends_with("/index.html")
         || path.split('/').count() == 2 && path.ends_with('/')
@@ -223,11 +225,16 @@ pub(super) async fn outage_banner(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(signal) = state.live.as_ref().map(|l| l.outage.clone()) else {
+    // Every request passes here: the cheap tests first (no lock, no copy for the API).
+    let Some(live) = state
+        .live
+        .as_ref()
+        .filter(|_| request.method() == Method::GET && shows_banner(request.uri().path()))
+    else {
         return next.run(request).await;
     };
-    let outage = signal.get();
-    if !outage.active || request.method() != Method::GET || !shows_banner(request.uri().path()) {
+    let outage = live.outage.get();
+    if !outage.active {
         return next.run(request).await;
     }
     // A cached copy without the banner must not be confirmed as current.
