@@ -466,14 +466,15 @@ fn max_severity(trail: &[(&triage::Node, usize)]) -> Option<&'static str> {
 }
 
 /// What search finds a tree by: its questions, their help and their answers, all on the start
-/// page (a search for "no sound" lands on the tree's first question, not in its middle).
+/// page (a search for "no sound" lands on the tree's first question, not in its middle). The
+/// first question is the title the index gives the tree, so its section has no heading.
 fn search_sections(tree: &Tree) -> Vec<Section> {
     tree.nodes
         .iter()
         .map(|node| {
             let mut text = String::new();
             if let Some(help) = &node.help {
-                text.push_str(&help.text);
+                text.push_str(&plain(&help.text));
                 text.push('\n');
             }
             let labels: Vec<&str> = node.options.iter().map(|c| c.label.as_str()).collect();
@@ -481,18 +482,35 @@ fn search_sections(tree: &Tree) -> Vec<Section> {
             text.push('\n');
             for choice in &node.options {
                 if let Goal::Answer(a) = &choice.goal {
-                    text.push_str(&a.text);
+                    text.push_str(&plain(&a.text));
                     text.push('\n');
                 }
             }
             Section {
                 anchor: None,
-                heading: node.question.clone(),
+                heading: if node.id == tree.start {
+                    String::new()
+                } else {
+                    node.question.clone()
+                },
                 text,
                 code: String::new(),
             }
         })
         .collect()
+}
+
+/// Markdown as the words a reader sees: emphasis and code marks dropped, a link as its text.
+fn plain(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(i) = rest.find("](") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + 2..];
+        rest = rest.find(')').map_or("", |e| &rest[e + 1..]);
+    }
+    out.push_str(rest);
+    out.replace(['*', '`', '['], "").replace("\n", " ")
 }
 
 /// The first steps of a guide for a fix page at `to_url`: the section at `anchor` (up to the
@@ -724,6 +742,14 @@ mod tests {
         assert_eq!(
             out,
             r##"<ol><li>See <a href="../../../troubleshooting/other.html#x">x</a>, <a href="../../../troubleshooting/audio.html#mic">mic</a>, <a href="../../../api/rooms.html">rooms</a>, <a href="https://a.example/">a</a> <img src="../../../troubleshooting/img/p.png"></li></ol>"##
+        );
+    }
+
+    #[test]
+    fn search_text_is_what_a_reader_sees() {
+        assert_eq!(
+            plain("Click **Mic**, see [the guide](a.md#x) or `F5`.\nThen go."),
+            "Click Mic, see the guide or F5. Then go."
         );
     }
 

@@ -139,7 +139,7 @@ fn load(src_dir: &Path, shown: &str) -> Result<Option<Loaded>, Diagnostic> {
 
 /// Runs the site's search tests against its index. `None` when the site has no tests.
 pub fn run_search_tests(site: &Site, index: &SearchIndex) -> Option<SearchTestReport> {
-    let shown = format!("{}{FILE}", crate::content::src_display(&site.config, ""));
+    let shown = crate::content::src_display(&site.config, FILE);
     let mut report = SearchTestReport::default();
     let (tests, lines) = match load(&site.config.src_dir, &shown) {
         Ok(Some(t)) => t,

@@ -259,7 +259,15 @@ impl IndexBuilder {
             .description
             .as_deref()
             .filter(|d| !d.trim().is_empty());
-        let chinese_title = page.title.chars().any(analyzer::is_cjk);
+        // A tree is found under its first question, the heading of the page a result opens: the
+        // tree's title names every problem it covers, and weighed as a title it would outrank
+        // the guides that fix each one (measured with the sample site's search tests).
+        let title = page
+            .triage
+            .as_ref()
+            .and_then(|t| t.question.as_deref())
+            .unwrap_or(&page.title);
+        let chinese_title = title.chars().any(analyzer::is_cjk);
         for (i, section) in page.sections.iter().enumerate() {
             let body: std::borrow::Cow<'_, str> = match (i == 0, description) {
                 (true, Some(d)) if section.text.trim().is_empty() => d.into(),
@@ -277,7 +285,7 @@ impl IndexBuilder {
                 None => format!("/{}", page.url),
             };
             let mut doc = TantivyDocument::default();
-            doc.add_text(f.title, &page.title);
+            doc.add_text(f.title, title);
             doc.add_text(f.heading, &section.heading);
             doc.add_text(f.body, &body);
             if !section.code.is_empty() {
@@ -290,7 +298,7 @@ impl IndexBuilder {
                 doc.add_text(f.tags, t);
             }
             if chinese_title || body.chars().any(analyzer::is_cjk) {
-                doc.add_text(f.grams, &page.title);
+                doc.add_text(f.grams, title);
                 for s in &page.front.symptoms {
                     doc.add_text(f.grams, s);
                 }

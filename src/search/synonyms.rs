@@ -29,7 +29,10 @@ impl Synonyms {
     /// Reads `synonyms.yaml` (or `.yml`) from the content folder; a missing file means none.
     pub fn load(src_dir: &Path, display: &str) -> Result<Synonyms, Diagnostic> {
         for name in [FILE, "synonyms.yml"] {
-            let shown = format!("{display}{name}");
+            let shown = match display.trim_end_matches('/') {
+                "" => name.to_string(),
+                folder => format!("{folder}/{name}"),
+            };
             if let Some(text) = read_data_file(&src_dir.join(name), &shown)? {
                 return Synonyms::parse(&text).map_err(|d| d.in_file(&shown));
             }
