@@ -33,7 +33,7 @@ const LAUNCH_WAIT: Duration = Duration::from_secs(60);
 /// A page load.
 const LOAD_WAIT: Duration = Duration::from_secs(30);
 /// Anything the search UI does in response to a key (debounce, fetch, render).
-const UI_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const UI_WAIT: Duration = Duration::from_secs(10);
 /// The answer to one DevTools command.
 const CALL_WAIT: Duration = Duration::from_secs(30);
 /// Between two looks at the page while polling.
@@ -93,7 +93,7 @@ fn popup_results_js(query: &str) -> String {
 }
 
 /// A copy of the sample knowledge base at the repository root (without its `public/`).
-fn sample_site() -> TestSite {
+pub(crate) fn sample_site() -> TestSite {
     let site = TestSite::new().file(
         "book.toml",
         std::fs::read(repo_root().join("book.toml")).expect("read book.toml"),
@@ -615,13 +615,13 @@ fn production_events_and_tickets_from_a_real_browser() {
 
 /// The event store of a production server under test, read afresh at every look (the server
 /// keeps writing to it).
-struct Events {
-    path: String,
+pub(crate) struct Events {
+    pub(crate) path: String,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Events {
-    fn new(path: std::path::PathBuf) -> Events {
+    pub(crate) fn new(path: std::path::PathBuf) -> Events {
         Events {
             path: path.to_string_lossy().into_owned(),
             runtime: runtime(),
@@ -642,7 +642,7 @@ impl Events {
 
     /// Polls `look` until `done` holds and returns that value; after [`STORE_WAIT`], panics
     /// with `what` and the last value.
-    fn wait_for<T: std::fmt::Debug>(
+    pub(crate) fn wait_for<T: std::fmt::Debug>(
         &self,
         what: &str,
         look: impl AsyncFn(&EventStore) -> T,
@@ -722,7 +722,7 @@ impl Key {
 }
 
 /// Headless Chromium with one page, attached over the DevTools protocol; closed when dropped.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     ws: WebSocket<TcpStream>,
     /// The DevTools session of our page (flat mode: one websocket for browser and page).
@@ -736,7 +736,7 @@ struct Browser {
 
 impl Browser {
     /// Starts Chromium on an ephemeral DevTools port and opens one blank page.
-    fn launch() -> Browser {
+    pub(crate) fn launch() -> Browser {
         assert!(
             Path::new(CHROMIUM).exists(),
             "{CHROMIUM} is missing: the browser test of the search UI needs Chromium. \
@@ -849,7 +849,7 @@ impl Browser {
     }
 
     /// Sends a command to our page and returns its result; panics on a protocol error.
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let session = self.session.clone();
         self.call_on(Some(&session), method, params)
     }
@@ -932,14 +932,14 @@ impl Browser {
     }
 
     /// Evaluates `expression` in the page; panics if it throws.
-    fn eval(&mut self, expression: &str) -> Value {
+    pub(crate) fn eval(&mut self, expression: &str) -> Value {
         self.try_eval(expression)
             .unwrap_or_else(|e| panic!("evaluating `{expression}` failed: {e}"))
     }
 
     /// Polls `expression` until it is truthy and returns that value; after `limit`, panics
     /// with `what`, the last value and the state of the search box.
-    fn wait_until(&mut self, what: &str, expression: &str, limit: Duration) -> Value {
+    pub(crate) fn wait_until(&mut self, what: &str, expression: &str, limit: Duration) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             let last = self.try_eval(expression);
@@ -957,12 +957,12 @@ impl Browser {
     }
 
     /// Marks the current document, so that [`Browser::wait_for_new_page`] can tell the next one.
-    fn mark_page(&mut self) {
+    pub(crate) fn mark_page(&mut self) {
         self.eval("window.__helpbookOldPage = true");
     }
 
     /// Waits until a document other than the marked one has loaded completely.
-    fn wait_for_new_page(&mut self, what: &str) {
+    pub(crate) fn wait_for_new_page(&mut self, what: &str) {
         self.wait_until(
             what,
             "!window.__helpbookOldPage && document.readyState === 'complete'",
@@ -971,7 +971,7 @@ impl Browser {
     }
 
     /// Loads `url` and waits until it has loaded completely.
-    fn open(&mut self, url: &str) {
+    pub(crate) fn open(&mut self, url: &str) {
         self.mark_page();
         let answer = self.call("Page.navigate", json!({ "url": url }));
         if let Some(error) = answer.get("errorText") {
@@ -1045,7 +1045,7 @@ impl Browser {
 
     /// Clicks the middle of the first element matching `selector` with the mouse, after
     /// scrolling it into view; panics if there is none or it takes no room.
-    fn click(&mut self, selector: &str) {
+    pub(crate) fn click(&mut self, selector: &str) {
         let at = self.eval(&format!(
             "(() => {{
   const element = document.querySelector({selector});
@@ -1073,7 +1073,7 @@ impl Browser {
     }
 
     /// Inserts `text` at the caret in one go, as an input method commits it.
-    fn insert_text(&mut self, text: &str) {
+    pub(crate) fn insert_text(&mut self, text: &str) {
         self.call("Input.insertText", json!({ "text": text }));
     }
 

@@ -12,3 +12,4 @@ mod server;
 mod support;
 mod tickets;
 mod triage;
+mod triage_browser;

@@ -113,8 +113,8 @@
     return ok;
   }
 
-  function setupCopyButtons() {
-    var buttons = document.querySelectorAll('.code-block .copy-code');
+  function setupCopyButtons(scope) {
+    var buttons = (scope || document).querySelectorAll('.code-block .copy-code');
     Array.prototype.forEach.call(buttons, function (button) {
       var code = button.parentNode.querySelector('code');
       if (!code) return;
@@ -146,8 +146,8 @@
   }
 
   // Wide tables and code that scroll sideways must be reachable from the keyboard.
-  function setupScrollers() {
-    var boxes = document.querySelectorAll('.table-wrap, .code-block pre');
+  function setupScrollers(scope) {
+    var boxes = (scope || document).querySelectorAll('.table-wrap, .code-block pre');
     Array.prototype.forEach.call(boxes, function (box) {
       if (box.scrollWidth > box.clientWidth && !box.hasAttribute('tabindex')) {
         box.setAttribute('tabindex', '0');
@@ -894,8 +894,8 @@
   }
 
   // "Did this help?": Yes sends at once; No asks why (optional) before sending.
-  function setupFeedback() {
-    var box = document.querySelector('section.feedback');
+  function setupFeedback(scope) {
+    var box = (scope || document).querySelector('section.feedback');
     if (!box || !window.fetch) return;
     var answers = box.querySelector('.feedback-answers');
     var yes = box.querySelector('.feedback-yes');
@@ -949,9 +949,9 @@
 
   // "Still stuck?": without JavaScript the form posts its fields and the server answers with a
   // page. Here the hidden fields are filled in, and the form is sent as JSON so the ticket
-  // number shows in place.
-  function setupStuck() {
-    var forms = document.querySelectorAll('form.stuck-form');
+  // number shows in place. On a triage page the form also names the tree and the answers given.
+  function setupStuck(scope) {
+    var forms = (scope || document).querySelectorAll('form.stuck-form');
     Array.prototype.forEach.call(forms, function (form) {
       var holder = form.parentNode;
       var alert = holder.querySelector('[role="alert"]');
@@ -981,6 +981,10 @@
           url: field('url').value
         };
         if (field('query') && field('query').value) ticket.query = field('query').value;
+        if (field('triage_tree') && field('triage_tree').value) {
+          ticket.triage_tree = field('triage_tree').value;
+          ticket.triage_path = field('triage_path') ? field('triage_path').value : '';
+        }
         submitJson('api/tickets', ticket, form.dataset).then(function (answer) {
           busy = false;
           showTicket(sent, answer);
@@ -1009,6 +1013,474 @@
     }
   }
 
+  /* ---------- Triage trees ----------
+   * Every step of a tree is a real page with plain links, and "Did this fix it?" is a plain
+   * form: all of it works without JavaScript. Here a step opens in place (fetched, swapped into
+   * <main>, the address pushed to the history, focus on the new question), the answers actually
+   * given are kept in history.state (the pages show the shortest way to each step, which a
+   * reader may not have taken through a shared question), and each step shown and each answer
+   * to "Did this fix it?" is a `triage` event. */
+
+  // The links that move within a tree: answers, next fixes, back, start over, the trail.
+  var TRIAGE_LINKS = 'a.triage-option, a.triage-back, a.triage-restart, .triage-trail a, ' +
+    '.triage-tree a, .triage-embed-tree a';
+
+  var triageMain = null;      // <main id="content"> once steps open in place
+  var triageShown = null;     // { url, tree, answers, article } of the step on screen
+  var triageGeneration = 0;   // bumped per navigation; an older answer is dropped
+  var triageController = null;
+  var triageCache = Object.create(null); // url -> HTML of steps fetched in this tab
+
+  function splitPath(path) {
+    return String(path || '').split(',').filter(function (step) { return step; });
+  }
+  function joinPath(answers) {
+    return answers.map(function (answer) { return answer.step; }).join(',');
+  }
+  function nodeOf(step) {
+    var slash = step.indexOf('/');
+    return slash < 0 ? step : step.slice(0, slash);
+  }
+  // The index of the answer given to question `node`, or -1.
+  function answerTo(answers, node) {
+    for (var i = 0; i < answers.length; i++) {
+      if (nodeOf(answers[i].step) === node) return i;
+    }
+    return -1;
+  }
+  function withoutHash(href) {
+    return String(href).split('#')[0];
+  }
+  function squash(text) {
+    return String(text || '').replace(/\s+/g, ' ').trim();
+  }
+  function textOf(parent, selector) {
+    var node = parent && parent.querySelector(selector);
+    return node ? squash(node.textContent) : '';
+  }
+
+  // The answers the page itself shows: its data-path, with the question, the answer and the
+  // question's page from the trail (one crumb per answer).
+  function builtAnswers(article) {
+    var crumbs = article.querySelectorAll('.triage-trail li');
+    return splitPath(article.getAttribute('data-path')).map(function (step, i) {
+      var crumb = crumbs[i];
+      var link = crumb && crumb.querySelector('a');
+      return {
+        step: step,
+        question: textOf(crumb, '.triage-trail-question'),
+        answer: textOf(crumb, '.triage-trail-answer'),
+        url: link ? link.href : ''
+      };
+    });
+  }
+
+  // The answers kept in a history entry, if they can lead to `article`'s step.
+  function savedAnswers(state, article) {
+    if (!state || state.helpbook !== 'triage' || !Array.isArray(state.answers) ||
+        state.tree !== article.getAttribute('data-tree')) return null;
+    var answers = state.answers.filter(function (answer) {
+      return answer && typeof answer.step === 'string' && answer.step.indexOf('/') > 0;
+    }).map(function (answer) {
+      return {
+        step: answer.step,
+        question: String(answer.question || ''),
+        answer: String(answer.answer || ''),
+        url: String(answer.url || '')
+      };
+    });
+    if (answers.length !== state.answers.length) return null;
+    var step = article.getAttribute('data-step') || '';
+    var last = answers[answers.length - 1];
+    if (step.indexOf('/') > 0) return last && last.step === step ? answers : null; // a fix
+    if (!answers.length && article.getAttribute('data-path')) return null;
+    return answers;
+  }
+
+  // The tree a triage link belongs to, and the answer it gives (null for back, start over…).
+  function chosenAnswer(link, answers) {
+    var step = link.getAttribute('data-step');
+    if (!step || step.indexOf('/') <= 0 || !link.classList.contains('triage-option')) return null;
+    var entry = { step: step, question: '', answer: squash(link.textContent), url: '' };
+    var tree = '';
+    var embed = link.closest('.triage-embed');
+    var article = link.closest('article.triage');
+    if (embed) {
+      var heading = embed.querySelector('.triage-question');
+      tree = heading ? heading.id.replace(/^triage-embed-/, '') : '';
+      entry.question = squash(heading && heading.textContent);
+      var start = embed.querySelector('.triage-embed-tree a');
+      entry.url = start ? start.href : '';
+    } else if (article) {
+      tree = article.getAttribute('data-tree') || '';
+      // A next fix answers a question already answered; an option, the one on the page.
+      var at = answerTo(answers, nodeOf(step));
+      if (at >= 0) {
+        entry.question = answers[at].question;
+        entry.url = answers[at].url;
+      } else {
+        entry.question = textOf(article, 'h1.triage-question');
+        entry.url = withoutHash(window.location.href);
+      }
+    }
+    return { tree: tree, entry: entry };
+  }
+
+  // The answers that lead to the page `article` after following `chosen` (or a link that gives
+  // no answer) from the answers `before`: a question answered again replaces its old answer and
+  // the ones after it; a question already answered, reached again, forgets its answer onwards.
+  function answersAfter(before, chosen, article) {
+    var answers = before.slice();
+    if (chosen) {
+      var at = answerTo(answers, nodeOf(chosen.step));
+      if (at >= 0) answers = answers.slice(0, at);
+      answers.push(chosen);
+    }
+    var step = article.getAttribute('data-step') || '';
+    if (step.indexOf('/') > 0) {
+      var last = answers[answers.length - 1];
+      return last && last.step === step ? answers : builtAnswers(article);
+    }
+    var again = answerTo(answers, step);
+    if (again >= 0) return answers.slice(0, again);
+    if (chosen) return answers;
+    return article.getAttribute('data-path') ? builtAnswers(article) : [];
+  }
+
+  function trailLine(answer) {
+    return answer.question + ' ' + answer.answer;
+  }
+
+  // Shows `answers` wherever the page shows the answers given, when they differ from the
+  // shortest way the page was built with: the trail, data-path, the back link, the fields the
+  // forms send and the answers pre-filled in the ticket.
+  function showAnswers(scope, article, answers) {
+    var path = joinPath(answers);
+    if (path === (article.getAttribute('data-path') || '')) return;
+    var built = builtAnswers(article);
+    article.setAttribute('data-path', path);
+
+    var list = article.querySelector('.triage-trail ol');
+    if (list) {
+      list.textContent = '';
+      answers.forEach(function (answer) {
+        var item = element('li');
+        var link = element('a');
+        link.href = answer.url;
+        link.appendChild(element('span', 'triage-trail-question', answer.question));
+        link.appendChild(document.createTextNode(' '));
+        link.appendChild(element('span', 'triage-trail-answer', answer.answer));
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+    }
+    var back = article.querySelector('a.triage-back');
+    var previous = answers[answers.length - 1];
+    if (back && previous && previous.url) back.href = previous.url;
+
+    var outcome = scope.querySelector('form.triage-outcome-form');
+    if (outcome && outcome.elements.namedItem('path')) outcome.elements.namedItem('path').value = path;
+    var oldLines = built.map(trailLine).join('\n');
+    var newLines = answers.map(trailLine).join('\n');
+    var forms = scope.querySelectorAll('form.stuck-form');
+    Array.prototype.forEach.call(forms, function (form) {
+      var field = form.elements.namedItem('triage_path');
+      if (!field) return;
+      field.value = path;
+      var text = form.elements.namedItem('description');
+      if (text && oldLines && text.defaultValue.indexOf(oldLines) >= 0) {
+        // Changes the value too, as long as the reader has not typed in it.
+        text.defaultValue = text.defaultValue.split(oldLines).join(newLines);
+      }
+    });
+  }
+
+  // A step shown, or with `outcome`, the answer to its "Did this fix it?". The article's
+  // data-path holds the answers actually given (see showAnswers).
+  function recordStep(article, outcome) {
+    var event = {
+      type: 'triage',
+      tree: article.getAttribute('data-tree') || '',
+      step: article.getAttribute('data-step') || '',
+      path: article.getAttribute('data-path') || ''
+    };
+    if (outcome) event.outcome = outcome;
+    sendEvents([event]);
+  }
+
+  // With JavaScript, "Still not working?" waits for "No"; a page opened at #not-fixed (the form
+  // posted without JavaScript leads there) shows it at once.
+  function foldNotFixed(scope) {
+    var notFixed = scope.querySelector('.triage-not-fixed');
+    if (notFixed && window.location.hash !== '#' + notFixed.id) notFixed.hidden = true;
+  }
+
+  // "Did this fix it?": the answer is an event, not a form post, and the page answers in place.
+  function setupOutcome(scope) {
+    var form = scope.querySelector('form.triage-outcome-form');
+    if (!form) return;
+    var session = form.elements.namedItem('session');
+    if (session) session.value = sessionId(); // for the plain post
+    var yes = form.querySelector('button[value="resolved"]');
+    var no = form.querySelector('button[value="not_resolved"]');
+    var holder = form.parentNode;
+    var thanks = holder.querySelector('.triage-thanks');
+    var notFixed = scope.querySelector('.triage-not-fixed');
+    if (!window.fetch || !yes || !no || !thanks || !notFixed) return;
+    var sent = Object.create(null);
+
+    function send(outcome) {
+      var article = form.closest('article.triage');
+      if (!article || sent[outcome]) return;
+      sent[outcome] = true;
+      recordStep(article, outcome);
+    }
+
+    if (notFixed.id) no.setAttribute('aria-controls', notFixed.id);
+    no.setAttribute('aria-expanded', notFixed.hidden ? 'false' : 'true');
+    yes.addEventListener('click', function (event) {
+      event.preventDefault();
+      send('resolved');
+      form.hidden = true;
+      thanks.hidden = false;
+      thanks.focus(); // the button that had focus is gone
+    });
+    no.addEventListener('click', function (event) {
+      event.preventDefault();
+      send('not_resolved');
+      notFixed.hidden = false;
+      no.setAttribute('aria-expanded', 'true');
+      var heading = notFixed.querySelector('h2') || notFixed;
+      if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+      scrollToTop(notFixed);
+      heading.focus({ preventScroll: true });
+    });
+  }
+
+  // At once, not smoothly (the stylesheet's scroll-behavior): the content has just changed under
+  // the reader, and what follows a focus move must not land while the page still moves.
+  function scrollToTop(target) {
+    try {
+      target.scrollIntoView({ block: 'start', behavior: 'instant' });
+    } catch (e) {
+      target.scrollIntoView(true); // browsers without 'instant'
+    }
+  }
+
+  // What a page's step needs, on load and after each swap.
+  function setupStep(scope) {
+    foldNotFixed(scope);
+    setupOutcome(scope);
+  }
+
+  // The tree of a box embedding a tree's first question.
+  function embedTree(scope) {
+    var heading = scope.querySelector('.triage-embed .triage-question');
+    return heading ? heading.id.replace(/^triage-embed-/, '') : '';
+  }
+
+  function triageState() {
+    return { helpbook: 'triage', tree: triageShown.tree, answers: triageShown.answers };
+  }
+
+  // Links relative to the page stop working once the address changes without a page load:
+  // those outside <main> that are not swapped with it are made absolute, once.
+  function absoluteLinks(scope) {
+    if (!scope) return;
+    Array.prototype.forEach.call(scope.querySelectorAll('a[href]'), function (link) {
+      if (link.getAttribute('href').charAt(0) !== '#') link.setAttribute('href', link.href);
+    });
+    Array.prototype.forEach.call(scope.querySelectorAll('form[action]'), function (form) {
+      form.setAttribute('action', form.action);
+    });
+  }
+
+  // Resolves to { url, doc } for a same-origin HTML page with a <main id="content">; with
+  // `cached`, from the copy fetched earlier in this tab if there is one.
+  function fetchPage(url, signal, cached) {
+    function parse(finalUrl, html) {
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      if (!doc.getElementById('content')) throw new Error('no <main id="content">');
+      return { url: finalUrl, doc: doc };
+    }
+    var key = withoutHash(url);
+    if (cached && triageCache[key]) {
+      return Promise.resolve().then(function () { return parse(url, triageCache[key]); });
+    }
+    return fetch(url, {
+      headers: { Accept: 'text/html' },
+      credentials: 'same-origin',
+      signal: signal || undefined
+    }).then(function (response) {
+      var type = response.headers.get('Content-Type') || '';
+      if (!response.ok || type.indexOf('text/html') < 0) throw new Error('HTTP ' + response.status);
+      var finalUrl = response.redirected && response.url ? response.url : url;
+      if (new URL(finalUrl, window.location.href).origin !== window.location.origin) {
+        throw new Error('redirected to another site');
+      }
+      if (response.redirected) finalUrl += new URL(url, window.location.href).hash;
+      return response.text().then(function (html) {
+        triageCache[withoutHash(finalUrl)] = html;
+        return parse(finalUrl, html);
+      });
+    });
+  }
+
+  // Puts the page `doc` (now at the address bar's URL) on screen in place of the current one.
+  function swapIn(doc, chosen, state) {
+    var main = triageMain;
+    var newMain = doc.getElementById('content');
+
+    document.title = doc.title;
+    if (doc.documentElement.lang) root.lang = doc.documentElement.lang;
+    document.body.className = doc.body.className;
+    document.body.setAttribute('data-root', doc.body.getAttribute('data-root') || '');
+    [['sidebar', '#sidebar'], ['footer', '.site-footer']].forEach(function (pair) {
+      var here = document.querySelector(pair[1]);
+      var there = doc.querySelector(pair[1]);
+      if (here && there) here.innerHTML = there.innerHTML;
+    });
+
+    foldNotFixed(newMain); // before it shows, so it does not flash
+    var nodes = Array.prototype.slice.call(newMain.childNodes);
+    main.textContent = '';
+    nodes.forEach(function (node) { main.appendChild(document.adoptNode(node)); });
+
+    // Only now: the links of the page (its trail) resolve against its own address.
+    var article = main.querySelector('article.triage');
+    var tree = article ? article.getAttribute('data-tree') || '' : embedTree(main);
+    var answers = [];
+    if (article) {
+      answers = state ? savedAnswers(state, article) : null;
+      if (!answers) {
+        var before = triageShown && triageShown.tree === tree ? triageShown.answers : [];
+        answers = answersAfter(before, chosen && chosen.tree === tree ? chosen.entry : null, article);
+      }
+    }
+    triageShown = {
+      url: withoutHash(window.location.href),
+      tree: tree,
+      answers: answers,
+      article: article
+    };
+    history.replaceState(triageState(), '', window.location.href);
+
+    setupStep(main);
+    setupStuck(main);
+    setupFeedback(main);
+    setupCopyButtons(main);
+    setupScrollers(main);
+    if (triageShown.article) showAnswers(main, triageShown.article, answers);
+
+    var sidebar = document.getElementById('sidebar');
+    if (sidebar) scrollToCurrent(sidebar);
+    var heading = main.querySelector('h1') || main;
+    if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+    scrollToTop(main);
+    heading.focus({ preventScroll: true });
+    announce(squash(heading.textContent) || document.title);
+
+    recordView();
+    if (triageShown.article) recordStep(triageShown.article);
+  }
+
+  // Opens `url` in place; anything going wrong falls back to loading it as usual.
+  function openStep(url, link) {
+    var mine = ++triageGeneration;
+    if (triageController) triageController.abort();
+    triageController = window.AbortController ? new AbortController() : null;
+    var chosen = link ? chosenAnswer(link, triageShown ? triageShown.answers : []) : null;
+    triageMain.setAttribute('aria-busy', 'true');
+    if (link) link.classList.add('triage-loading');
+    function done() {
+      if (mine !== triageGeneration) return false;
+      triageController = null;
+      triageMain.removeAttribute('aria-busy');
+      if (link) link.classList.remove('triage-loading');
+      return true;
+    }
+    fetchPage(url, triageController && triageController.signal, false).then(function (page) {
+      if (!done()) return;
+      if (withoutHash(page.url) === withoutHash(window.location.href)) {
+        history.replaceState(null, '', page.url);
+      } else {
+        history.pushState(null, '', page.url);
+      }
+      swapIn(page.doc, chosen, null);
+    }).then(null, function (error) {
+      if (error && error.name === 'AbortError') return;
+      if (mine !== triageGeneration) return;
+      done();
+      window.location.href = url;
+    });
+  }
+
+  // Back and forward: the step of that history entry, with the answers it was reached by.
+  function restoreStep(state) {
+    var mine = ++triageGeneration;
+    if (triageController) triageController.abort(); // a step still loading is not wanted now
+    triageController = null;
+    triageMain.removeAttribute('aria-busy');
+    var url = window.location.href;
+    fetchPage(url, null, true).then(function (page) {
+      if (mine !== triageGeneration) return;
+      swapIn(page.doc, null, state);
+    }).then(null, function () {
+      if (mine === triageGeneration) window.location.reload();
+    });
+  }
+
+  function isPlainClick(event) {
+    return event.button === 0 && !event.defaultPrevented &&
+      !event.metaKey && !event.ctrlKey && !event.shiftKey && !event.altKey;
+  }
+
+  function setupTriage() {
+    var main = document.getElementById('content');
+    if (!main) return;
+    var article = main.querySelector('article.triage');
+    if (!article && !main.querySelector('.triage-embed')) return;
+
+    setupStep(main);
+    var answers = [];
+    if (article) {
+      answers = savedAnswers(history.state, article) || builtAnswers(article);
+      showAnswers(main, article, answers);
+      recordStep(article);
+    }
+    triageShown = {
+      url: withoutHash(window.location.href),
+      tree: article ? article.getAttribute('data-tree') || '' : embedTree(main),
+      answers: answers,
+      article: article
+    };
+
+    if (!window.fetch || !window.DOMParser || !window.Promise || !window.history ||
+        !history.pushState || window.location.protocol === 'file:') return;
+    triageMain = main;
+    history.replaceState(triageState(), '', window.location.href);
+    if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
+    absoluteLinks(document.querySelector('.site-header'));
+
+    main.addEventListener('click', function (event) {
+      if (!isPlainClick(event)) return;
+      var link = event.target.closest && event.target.closest('a[href]');
+      if (!link || !main.contains(link) || !link.matches(TRIAGE_LINKS)) return;
+      if ((link.target && link.target !== '_self') || link.hasAttribute('download')) return;
+      var url = new URL(link.href, window.location.href);
+      if (url.origin !== window.location.origin) return;
+      if (url.hash && withoutHash(url.href) === withoutHash(window.location.href)) return;
+      event.preventDefault();
+      openStep(url.href, link);
+    });
+
+    window.addEventListener('popstate', function (event) {
+      // A jump to an anchor of the page on screen, and back from it, is no new step.
+      if (withoutHash(window.location.href) === triageShown.url) return;
+      restoreStep(event.state);
+    });
+  }
+
   function setupSearch() {
     var form = document.querySelector('form.site-search');
     if (form) setupSearchBox(form);
@@ -1025,6 +1497,7 @@
     setupFeedback();
     setupStuck();
     recordView();
+    setupTriage();
     if (sidebar) scrollToCurrent(sidebar);
   }
 
