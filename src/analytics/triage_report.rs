@@ -71,6 +71,17 @@ pub struct FixReport {
     pub no_answer: i64,
 }
 
+impl StepReport {
+    /// Share of the readers shown the step who left the tree there, as `25 %`.
+    pub fn drop_off_percent(&self) -> String {
+        if self.readers == 0 {
+            "–".into()
+        } else {
+            format!("{:.0} %", self.dropped as f64 * 100.0 / self.readers as f64)
+        }
+    }
+}
+
 impl FixReport {
     /// Readers it failed: not fixed, or a ticket.
     pub fn failures(&self) -> i64 {
@@ -270,11 +281,7 @@ pub(super) fn trees_text(out: &mut String, trees: &[TreeReport]) {
                     s.text.clone(),
                     s.readers.to_string(),
                     s.dropped.to_string(),
-                    if s.readers == 0 {
-                        "–".into()
-                    } else {
-                        format!("{:.0} %", s.dropped as f64 * 100.0 / s.readers as f64)
-                    },
+                    s.drop_off_percent(),
                 ]
             })
             .collect();

@@ -183,7 +183,7 @@ pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<
         }
         let url = node_url(tree, &node.id);
         let prefix = root_prefix(&url);
-        let trail = tree.trail(&node.id);
+        let trail = tree.trail_in(&parents, &node.id);
         let mut links = Vec::new();
         let help = node.help.as_ref().map(|h| {
             let (html, mut found, _) = maker.markdown(h, &prefix);

@@ -288,11 +288,7 @@ fn trees_section(h: &mut String, trees: &[analytics::TreeReport]) {
         );
         table_head(h, &["Step", "#Readers", "#Left here", "#Drop-off"]);
         for s in &t.steps {
-            let drop = if s.readers == 0 {
-                "–".to_string()
-            } else {
-                format!("{:.0} %", s.dropped as f64 * 100.0 / s.readers as f64)
-            };
+            let drop = s.drop_off_percent();
             let _ = write!(
                 h,
                 "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{drop}</td></tr>",

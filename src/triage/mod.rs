@@ -181,7 +181,15 @@ impl Tree {
     /// The answers leading from the start to node `id` on the path [`Tree::parents`] picks:
     /// `(node, option index)` pairs, first question first.
     pub fn trail(&self, id: &str) -> Vec<(&Node, usize)> {
-        let parents = self.parents();
+        self.trail_in(&self.parents(), id)
+    }
+
+    /// [`Tree::trail`] with the tree's [`Tree::parents`] already worked out.
+    pub fn trail_in<'a>(
+        &'a self,
+        parents: &HashMap<&str, Option<(&str, usize)>>,
+        id: &str,
+    ) -> Vec<(&'a Node, usize)> {
         let mut out = Vec::new();
         let mut at = id;
         while let Some(Some((parent, i))) = parents.get(at) {
