@@ -19,8 +19,8 @@ use crate::triage::TreeMeta;
 
 pub use outbox::{Outbox, Webhook};
 pub use report::{
-    ClosestPage, GapReport, PageScore, PageVotes, Period, QueryGap, Score, Unresolved, site_report,
-    sparkline_svg,
+    ClosestPage, GapReport, PageScore, PageVotes, Period, QueryGap, Score, Unresolved, percent,
+    site_report, sparkline_svg,
 };
 pub use store::{EventStore, StoreError, hide_password};
 pub use tickets::{
@@ -302,9 +302,7 @@ pub fn triage_event(
     path: &str,
     outcome: Option<Outcome>,
 ) -> Result<EventKind, String> {
-    let meta = trees
-        .iter()
-        .find(|t| t.id == tree)
+    let meta = find_tree(trees, tree)
         .ok_or_else(|| format!("tree `{tree}` is not a tree of this site"))?;
     let step_meta = meta
         .steps
@@ -315,7 +313,7 @@ pub fn triage_event(
             "step `{step}` is a question, not a fix: only a fix has an outcome"
         ));
     }
-    let answers: Vec<&str> = path.split(',').filter(|s| !s.is_empty()).collect();
+    let answers = split_path(path);
     meta.check_path(&answers)
         .map_err(|e| format!("path: {e}"))?;
     // The path leads to the step: a question the last answer led to, or a fix that is the last
@@ -328,17 +326,7 @@ pub fn triage_event(
     if !leads_here {
         return Err(format!("path does not lead to step `{step}`"));
     }
-    let outage = answers
-        .iter()
-        .any(|a| meta.steps.get(*a).is_some_and(|m| m.outage));
-    Ok(EventKind::Triage {
-        tree: tree.to_string(),
-        step: step.to_string(),
-        path: answers.join(","),
-        outcome,
-        outage,
-        url: step_meta.url.clone(),
-    })
+    Ok(step_event(meta, step, &answers, outcome))
 }
 
 /// What a ticket filed from tree `tree` after the answers `path` records: the `escalated`
@@ -349,64 +337,72 @@ pub fn escalation(
     tree: &str,
     path: &str,
 ) -> Result<(EventKind, TicketTriage, Option<crate::content::Urgency>), String> {
-    let meta = trees
-        .iter()
-        .find(|t| t.id == tree)
+    let meta = find_tree(trees, tree)
         .ok_or_else(|| format!("triage_tree `{tree}` is not a tree of this site"))?;
-    let answers: Vec<&str> = path.split(',').filter(|s| !s.is_empty()).collect();
+    let answers = split_path(path);
     meta.check_path(&answers)
         .map_err(|e| format!("triage_path: {e}"))?;
-    let step = match answers.last() {
+    // A checked path leads to the question its last answer names, or ends at a fix.
+    let step = match answers
+        .last()
+        .and_then(|last| meta.steps.get(*last).map(|m| (last, m)))
+    {
         None => meta.start.clone(),
-        Some(last) => match meta.steps.get(*last) {
-            Some(m) if !m.fix => m.next.clone().unwrap_or_default(),
-            _ => last.to_string(),
-        },
+        Some((_, m)) if !m.fix => m.next.clone().unwrap_or_default(),
+        Some((last, _)) => last.to_string(),
     };
-    let kind = triage_event(trees, tree, &step, path, None)?;
-    let kind = match kind {
-        EventKind::Triage {
-            tree,
-            step,
-            path,
-            outage,
-            url,
-            ..
-        } => EventKind::Triage {
-            tree,
-            step,
-            path,
-            outcome: Some(Outcome::Escalated),
-            outage,
-            url,
-        },
-        other => other,
+    let event = step_event(meta, &step, &answers, Some(Outcome::Escalated));
+    let steps = || {
+        answers
+            .iter()
+            .filter_map(|a| meta.steps.get(*a).map(|m| (a, m)))
     };
-    let mut severity = None;
-    let spelled = answers
-        .iter()
-        .filter_map(|a| meta.steps.get(*a).map(|m| (a, m)))
-        .map(|(a, m)| {
-            severity = match (severity, m.severity) {
-                (Some(s), Some(t)) => Some(std::cmp::min(s, t)),
-                (s, t) => s.or(t),
-            };
-            TriageAnswer {
-                question: m.question.clone(),
-                answer: m.label.clone().unwrap_or_default(),
-                step: a.to_string(),
-            }
+    let severity = steps().filter_map(|(_, m)| m.severity).min();
+    let spelled = steps()
+        .map(|(a, m)| TriageAnswer {
+            question: m.question.clone(),
+            answer: m.label.clone().unwrap_or_default(),
+            step: a.to_string(),
         })
         .collect();
-    Ok((
-        kind,
-        TicketTriage {
-            tree: meta.id.clone(),
-            title: meta.title.clone(),
-            answers: spelled,
-        },
-        severity,
-    ))
+    let triage = TicketTriage {
+        tree: meta.id.clone(),
+        title: meta.title.clone(),
+        answers: spelled,
+    };
+    Ok((event, triage, severity))
+}
+
+fn find_tree<'a>(trees: &'a [TreeMeta], id: &str) -> Option<&'a TreeMeta> {
+    trees.iter().find(|t| t.id == id)
+}
+
+/// The answers of a path as written (`who/only-me,what/sound`).
+fn split_path(path: &str) -> Vec<&str> {
+    path.split(',').filter(|s| !s.is_empty()).collect()
+}
+
+/// The event for `step` of `meta` reached by the checked `answers`.
+fn step_event(
+    meta: &TreeMeta,
+    step: &str,
+    answers: &[&str],
+    outcome: Option<Outcome>,
+) -> EventKind {
+    EventKind::Triage {
+        tree: meta.id.clone(),
+        step: step.to_string(),
+        path: answers.join(","),
+        outcome,
+        outage: answers
+            .iter()
+            .any(|a| meta.steps.get(*a).is_some_and(|m| m.outage)),
+        url: meta
+            .steps
+            .get(step)
+            .map(|m| m.url.clone())
+            .unwrap_or_default(),
+    }
 }
 
 /// Session and search ids: 8 to 64 letters, digits, `-` or `_` (what `crypto.randomUUID()` and

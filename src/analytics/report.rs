@@ -657,13 +657,6 @@ impl GapReport {
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let pct = |part: i64, whole: i64| {
-            if whole == 0 {
-                "–".to_string()
-            } else {
-                format!("{:.0} %", part as f64 * 100.0 / whole as f64)
-            }
-        };
         let _ = writeln!(
             out,
             "Gap report, {} to {}",
@@ -675,7 +668,7 @@ impl GapReport {
             "Searches {} · unresolved {} ({}) · tickets {} · self-service score {} ({} sessions resolved, {} escalated)",
             self.searches,
             self.unresolved,
-            pct(self.unresolved, self.searches),
+            percent(self.unresolved, self.searches),
             self.tickets,
             self.site.percent(),
             self.site.resolved,
@@ -798,6 +791,15 @@ fn sparkline_text(values: &[i64]) -> String {
         .iter()
         .map(|v| BARS[((*v * 7 + max - 1) / max).clamp(0, 7) as usize])
         .collect()
+}
+
+/// `part` of `whole` as `37 %`; `–` when `whole` is 0.
+pub fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "–".to_string()
+    } else {
+        format!("{:.0} %", part as f64 * 100.0 / whole as f64)
+    }
 }
 
 /// Cells wider than this are cut with `…`.

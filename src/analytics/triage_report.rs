@@ -74,11 +74,7 @@ pub struct FixReport {
 impl StepReport {
     /// Share of the readers shown the step who left the tree there, as `25 %`.
     pub fn drop_off_percent(&self) -> String {
-        if self.readers == 0 {
-            "–".into()
-        } else {
-            format!("{:.0} %", self.dropped as f64 * 100.0 / self.readers as f64)
-        }
+        super::report::percent(self.dropped, self.readers)
     }
 }
 
@@ -90,16 +86,17 @@ impl FixReport {
 }
 
 impl TreeReport {
-    /// Share of readers shown the tree whom it helped, as `37 %`.
-    pub fn resolved_percent(&self) -> String {
-        if self.readers == 0 {
-            "–".into()
-        } else {
-            format!(
-                "{:.0} %",
-                self.resolved as f64 * 100.0 / self.readers as f64
-            )
-        }
+    /// Readers and outcomes in one line: `12 readers · fixed 7 (58 %) · not fixed 2 · …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} readers · fixed {} ({}) · not fixed {} · ticket {} · left {}",
+            self.readers,
+            self.resolved,
+            super::report::percent(self.resolved, self.readers),
+            self.not_resolved,
+            self.escalated,
+            self.abandoned
+        )
     }
 }
 
@@ -261,18 +258,7 @@ pub(super) fn trees_text(out: &mut String, trees: &[TreeReport]) {
         return;
     }
     for t in trees {
-        let _ = writeln!(
-            out,
-            "  {} ({}): {} readers · fixed {} ({}) · not fixed {} · ticket {} · left {}",
-            t.title,
-            t.tree,
-            t.readers,
-            t.resolved,
-            t.resolved_percent(),
-            t.not_resolved,
-            t.escalated,
-            t.abandoned
-        );
+        let _ = writeln!(out, "  {} ({}): {}", t.title, t.tree, t.summary());
         let rows: Vec<Vec<String>> = t
             .steps
             .iter()

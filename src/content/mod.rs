@@ -309,10 +309,18 @@ pub fn load_with(
     // each is listed in navigation and indexed; the other steps are reached through it.
     let (trees, tree_diags) = trees::load(&site.config, &found.trees);
     diags.extend(tree_diags);
-    diags.extend(trees::check(&site, &trees));
+    let tree_pages: Vec<_> = {
+        let by_source: trees::BySource<'_> =
+            site.pages.iter().map(|p| (p.source.as_str(), p)).collect();
+        diags.extend(trees::check(&site.config, &trees, &by_source));
+        trees
+            .iter()
+            .map(|tree| trees::pages(&site.config, tree, &by_source))
+            .collect()
+    };
     let mut tree_steps = Vec::new();
-    for (i, tree) in trees.iter().enumerate() {
-        let (start, rest) = trees::pages(&site.config, tree, &site.pages);
+    for (i, (tree, (start, rest))) in trees.iter().zip(tree_pages).enumerate() {
+        let Some(start) = start else { continue };
         if let Some(first) = std::iter::once(&start)
             .chain(&rest)
             .find_map(|p| seen.get(&p.url))

@@ -132,46 +132,47 @@ pub(crate) fn load(config: &Config, files: &[String]) -> (Vec<Tree>, Vec<Diagnos
     (trees, diags)
 }
 
-/// Pages and headings of the site, for [`triage::check_targets`].
-struct SitePages<'a> {
-    by_source: HashMap<&'a str, &'a Page>,
-}
+/// The site's Markdown pages by source path: what trees lead to.
+pub(crate) type BySource<'a> = HashMap<&'a str, &'a Page>;
 
-impl triage::Pages for SitePages<'_> {
+/// Pages and headings of the site, for [`triage::check_targets`].
+struct SitePages<'a, 'b>(&'b BySource<'a>);
+
+impl triage::Pages for SitePages<'_, '_> {
     fn headings(&self, source: &str) -> Option<Vec<String>> {
-        self.by_source
+        self.0
             .get(source)
             .map(|p| p.headings.iter().map(|h| h.id.clone()).collect())
     }
 
     fn suggest(&self, source: &str) -> String {
-        super::suggest_page(source, &self.by_source, "")
+        super::suggest_page(source, self.0, "")
     }
 }
 
 /// Checks the trees against the site's pages.
-pub(crate) fn check(site: &Site, trees: &[Tree]) -> Vec<Diagnostic> {
-    let pages = SitePages {
-        by_source: site.pages.iter().map(|p| (p.source.as_str(), p)).collect(),
-    };
-    triage::check_targets(trees, &pages, &|s| super::src_display(&site.config, s))
+pub(crate) fn check(config: &Config, trees: &[Tree], pages: &BySource<'_>) -> Vec<Diagnostic> {
+    triage::check_targets(trees, &SitePages(pages), &|s| super::src_display(config, s))
 }
 
-/// The start page of each tree (listed in navigation and indexed by search), and the pages of
-/// the other questions and of the fixes. `pages` are the site's Markdown pages.
-pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<Page>) {
-    let by_source: HashMap<&str, &Page> = pages.iter().map(|p| (p.source.as_str(), p)).collect();
+/// The start page of a tree (listed in navigation and indexed by search), and the pages of its
+/// other questions and of its fixes; no start page when the start node does not exist (an
+/// error already). `pages` are the site's Markdown pages.
+pub(crate) fn pages(
+    config: &Config,
+    tree: &Tree,
+    pages: &BySource<'_>,
+) -> (Option<Page>, Vec<Page>) {
     let lang = tree
         .lang
         .clone()
         .unwrap_or_else(|| config.book.language.clone());
-    let locale = Locale::from_tag(&lang);
     let parents = tree.parents();
     let maker = Maker {
         tree,
         lang: &lang,
-        locale,
-        by_source: &by_source,
+        locale: Locale::from_tag(&lang),
+        by_source: pages,
     };
 
     let mut start = None;
@@ -185,34 +186,17 @@ pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<
         let prefix = root_prefix(&url);
         let trail = tree.trail_in(&parents, &node.id);
         let mut links = Vec::new();
-        let help = node.help.as_ref().map(|h| {
-            let (html, mut found, _) = maker.markdown(h, &prefix);
-            links.append(&mut found);
-            html
-        });
-        let options = node
+        let mut step = maker.step(node.id.clone(), &trail, &prefix);
+        step.question = Some(node.question.clone());
+        step.help = node
+            .help
+            .as_ref()
+            .map(|h| maker.markdown(h, &prefix, &mut links));
+        step.options = node
             .options
             .iter()
             .map(|c| maker.option_view(&node.id, c, &prefix))
             .collect();
-        let step = TriageStep {
-            tree: tree.id.clone(),
-            tree_title: tree.title.clone(),
-            step: node.id.clone(),
-            start_url: format!("{prefix}{}", encode_href(&node_url(tree, &tree.start))),
-            question: Some(node.question.clone()),
-            help,
-            options,
-            back_url: trail
-                .last()
-                .map(|(n, _)| format!("{prefix}{}", encode_href(&node_url(tree, &n.id)))),
-            trail: maker.trail_view(&trail, &prefix),
-            fix: None,
-            next_fixes: Vec::new(),
-            path: path_ids(&trail),
-            path_text: path_text(&trail),
-            severity: max_severity(&trail),
-        };
         let mut page = maker.page(&url, node.question.clone(), step, links);
         if node.id == tree.start {
             // Lists and search results name the tree; the page's heading is its question.
@@ -232,27 +216,18 @@ pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<
 
         // The fixes this question's answers lead to.
         for (i, choice) in node.options.iter().enumerate() {
-            if !choice.goal.is_fix() {
-                continue;
-            }
             let url = fix_url(tree, &node.id, &choice.id);
             let prefix = root_prefix(&url);
-            let mut trail = trail.clone();
-            trail.push((node, i));
             let mut links = Vec::new();
             let fix = match &choice.goal {
-                Goal::Answer(answer) => {
-                    let (html, mut found, _) = maker.markdown(answer, &prefix);
-                    links.append(&mut found);
-                    FixView {
-                        title: choice.label.clone(),
-                        description: None,
-                        html,
-                        url: None,
-                        page_title: None,
-                    }
-                }
-                Goal::Page { source, anchor, .. } => match by_source.get(source.as_str()) {
+                Goal::Answer(answer) => FixView {
+                    title: choice.label.clone(),
+                    description: None,
+                    html: maker.markdown(answer, &prefix, &mut links),
+                    url: None,
+                    page_title: None,
+                },
+                Goal::Page { source, anchor, .. } => match pages.get(source.as_str()) {
                     Some(target) => {
                         let mut href = format!("{prefix}{}", encode_href(&target.url));
                         if let Some(a) = anchor {
@@ -272,64 +247,25 @@ pub(crate) fn pages(config: &Config, tree: &Tree, pages: &[Page]) -> (Page, Vec<
                 },
                 Goal::Next { .. } => continue,
             };
-            let next_fixes = node
+            let mut trail = trail.clone();
+            trail.push((node, i));
+            let mut step = maker.step(format!("{}/{}", node.id, choice.id), &trail, &prefix);
+            // The other fixes of the question, in the writer's order from this one on.
+            step.next_fixes = node
                 .options
                 .iter()
-                .enumerate()
                 .skip(i + 1)
-                .chain(node.options.iter().enumerate().take(i))
-                .filter(|(_, c)| c.goal.is_fix())
-                .map(|(_, c)| maker.option_view(&node.id, c, &prefix))
+                .chain(node.options.iter().take(i))
+                .filter(|c| c.goal.is_fix())
+                .map(|c| maker.option_view(&node.id, c, &prefix))
                 .collect();
-            let step = TriageStep {
-                tree: tree.id.clone(),
-                tree_title: tree.title.clone(),
-                step: format!("{}/{}", node.id, choice.id),
-                start_url: format!("{prefix}{}", encode_href(&node_url(tree, &tree.start))),
-                question: None,
-                help: None,
-                options: Vec::new(),
-                back_url: Some(format!(
-                    "{prefix}{}",
-                    encode_href(&node_url(tree, &node.id))
-                )),
-                trail: maker.trail_view(&trail, &prefix),
-                fix: Some(fix.clone()),
-                next_fixes,
-                path: path_ids(&trail),
-                path_text: path_text(&trail),
-                severity: max_severity(&trail),
-            };
-            let mut page = maker.page(&url, fix.title.clone(), step, links);
-            page.description = fix.description.clone();
+            let (title, description) = (fix.title.clone(), fix.description.clone());
+            step.fix = Some(fix);
+            let mut page = maker.page(&url, title, step, links);
+            page.description = description;
             rest.push(page);
         }
     }
-    let start = start.unwrap_or_else(|| {
-        // The start node does not exist (an error already): a page keeps the rest going.
-        let step = TriageStep {
-            tree: tree.id.clone(),
-            tree_title: tree.title.clone(),
-            step: tree.start.clone(),
-            start_url: "index.html".into(),
-            question: None,
-            help: None,
-            options: Vec::new(),
-            trail: Vec::new(),
-            back_url: None,
-            fix: None,
-            next_fixes: Vec::new(),
-            path: String::new(),
-            path_text: String::new(),
-            severity: None,
-        };
-        maker.page(
-            &node_url(tree, &tree.start),
-            tree.title.clone(),
-            step,
-            Vec::new(),
-        )
-    });
     (start, rest)
 }
 
@@ -338,7 +274,7 @@ struct Maker<'a> {
     tree: &'a Tree,
     lang: &'a str,
     locale: Locale,
-    by_source: &'a HashMap<&'a str, &'a Page>,
+    by_source: &'a BySource<'a>,
 }
 
 impl Maker<'_> {
@@ -372,13 +308,39 @@ impl Maker<'_> {
         }
     }
 
-    /// Markdown of a tree (help, answer) as HTML for a page at `prefix` from the root. Links are
-    /// relative to the content folder, like `page:`.
-    fn markdown(
-        &self,
-        text: &triage::Located,
-        prefix: &str,
-    ) -> (String, Vec<Link>, Vec<markdown::Heading>) {
+    /// What every step shows: the tree, the way back, the answers given to get there (`trail`),
+    /// with links relative to `prefix`.
+    fn step(&self, id: String, trail: &[(&triage::Node, usize)], prefix: &str) -> TriageStep {
+        let tree = self.tree;
+        let href = |node: &str| format!("{prefix}{}", encode_href(&node_url(tree, node)));
+        TriageStep {
+            tree: tree.id.clone(),
+            tree_title: tree.title.clone(),
+            step: id,
+            start_url: href(&tree.start),
+            question: None,
+            help: None,
+            options: Vec::new(),
+            back_url: trail.last().map(|(n, _)| href(&n.id)),
+            trail: trail
+                .iter()
+                .map(|(node, i)| TrailView {
+                    question: node.question.clone(),
+                    answer: node.options[*i].label.clone(),
+                    url: href(&node.id),
+                })
+                .collect(),
+            fix: None,
+            next_fixes: Vec::new(),
+            path: path_ids(trail),
+            path_text: path_text(trail),
+            severity: max_severity(trail),
+        }
+    }
+
+    /// Markdown of a tree (help, answer) as HTML for a page at `prefix` from the root, its
+    /// links added to `links`. Links are relative to the content folder, like `page:`.
+    fn markdown(&self, text: &triage::Located, prefix: &str, links: &mut Vec<Link>) -> String {
         let locale = self.locale;
         let alert_title = |k: &str| locale.alert_title(k);
         let opts = RenderOptions {
@@ -390,7 +352,6 @@ impl Maker<'_> {
             anchor_label: locale.get("anchor_link"),
         };
         let mapped = MappedText::new(text.text.clone(), text.line as u32);
-        let mut links = Vec::new();
         let rendered = markdown::render(
             &mapped,
             &opts,
@@ -405,14 +366,11 @@ impl Maker<'_> {
                 href
             },
         );
-        (rendered.html, links, rendered.headings)
+        rendered.html
     }
 
     fn option_view(&self, node: &str, choice: &triage::Choice, prefix: &str) -> OptionView {
-        let url = match &choice.goal {
-            Goal::Next { node: next, .. } => node_url(self.tree, next),
-            _ => fix_url(self.tree, node, &choice.id),
-        };
+        let url = self.tree.option_url(node, choice);
         let severity = choice.severity.or_else(|| match &choice.goal {
             Goal::Page { source, .. } => self
                 .by_source
@@ -427,17 +385,6 @@ impl Maker<'_> {
             fix: choice.goal.is_fix(),
             severity: severity.map(|s| s.as_str()),
         }
-    }
-
-    fn trail_view(&self, trail: &[(&triage::Node, usize)], prefix: &str) -> Vec<TrailView> {
-        trail
-            .iter()
-            .map(|(node, i)| TrailView {
-                question: node.question.clone(),
-                answer: node.options[*i].label.clone(),
-                url: format!("{prefix}{}", encode_href(&node_url(self.tree, &node.id))),
-            })
-            .collect()
     }
 }
 
@@ -628,10 +575,7 @@ pub(crate) fn embed_html(tree: &Tree, page_url: &str, locale: Locale) -> String 
         question = escape_html(&node.question),
     ));
     for choice in &node.options {
-        let url = match &choice.goal {
-            Goal::Next { node: next, .. } => node_url(tree, next),
-            _ => fix_url(tree, &node.id, &choice.id),
-        };
+        let url = tree.option_url(&node.id, choice);
         html.push_str(&format!(
             "<li><a class=\"triage-option\" href=\"{prefix}{}\" data-step=\"{}/{}\">{}</a></li>\n",
             encode_href(&url),

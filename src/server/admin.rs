@@ -275,16 +275,10 @@ fn trees_section(h: &mut String, trees: &[analytics::TreeReport]) {
     for t in trees {
         let _ = write!(
             h,
-            "<h3>{} <span class=\"small\">{}</span></h3>\
-             <p>{} readers · fixed {} ({}) · not fixed {} · ticket {} · left {}</p>",
+            "<h3>{} <span class=\"small\">{}</span></h3><p>{}</p>",
             escape_html(&t.title),
             escape_html(&t.tree),
-            t.readers,
-            t.resolved,
-            t.resolved_percent(),
-            t.not_resolved,
-            t.escalated,
-            t.abandoned
+            escape_html(&t.summary())
         );
         table_head(h, &["Step", "#Readers", "#Left here", "#Drop-off"]);
         for s in &t.steps {
@@ -386,14 +380,7 @@ fn render(
         );
     }
 
-    let share = if report.searches > 0 {
-        format!(
-            "{:.0} %",
-            report.unresolved as f64 * 100.0 / report.searches as f64
-        )
-    } else {
-        "–".into()
-    };
+    let share = analytics::percent(report.unresolved, report.searches);
     let _ = write!(
         h,
         "<section aria-labelledby=\"summary\"><h2 id=\"summary\" class=\"visually-hidden\">Summary</h2><dl class=\"cards\">\

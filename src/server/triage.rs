@@ -151,13 +151,17 @@ pub struct Outage {
 /// The outage signal shared by the handlers; a task refreshes it from the event store.
 #[derive(Debug)]
 pub struct OutageSignal {
+    threshold: u32,
+    window_minutes: u32,
     state: RwLock<Outage>,
 }
 
 impl OutageSignal {
-    /// A signal that is off until first worked out.
+    /// A signal that is off until first worked out; never on with `threshold` 0.
     pub fn new(threshold: u32, window_minutes: u32) -> OutageSignal {
         OutageSignal {
+            threshold,
+            window_minutes,
             state: RwLock::new(Outage {
                 threshold,
                 window_minutes,
@@ -173,18 +177,11 @@ impl OutageSignal {
 
     /// Works the signal out again from `store`.
     pub async fn refresh(&self, store: &EventStore) {
-        let (threshold, window) = {
-            let s = self.get();
-            (s.threshold, s.window_minutes)
-        };
-        if threshold == 0 {
-            return;
-        }
-        let since = analytics::now_ms() - i64::from(window) * 60_000;
+        let since = analytics::now_ms() - i64::from(self.window_minutes) * 60_000;
         match store.outage_readers(since).await {
             Ok((readers, trees)) => {
                 if let Ok(mut state) = self.state.write() {
-                    state.active = readers >= i64::from(threshold);
+                    state.active = readers >= i64::from(self.threshold);
                     state.readers = readers;
                     state.trees = trees;
                 }
@@ -196,6 +193,9 @@ impl OutageSignal {
     /// Refreshes the signal every [`OUTAGE_CHECK`] until the task is aborted.
     pub fn spawn(self: Arc<Self>, store: EventStore) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            if self.threshold == 0 {
+                return;
+            }
             loop {
                 self.refresh(&store).await;
                 tokio::time::sleep(OUTAGE_CHECK).await;

@@ -147,6 +147,14 @@ impl Tree {
         self.nodes.iter().find(|n| n.id == id)
     }
 
+    /// Where option `choice` of node `node` leads: the next question's page, or its fix page.
+    pub fn option_url(&self, node: &str, choice: &Choice) -> String {
+        match &choice.goal {
+            Goal::Next { node: next, .. } => node_url(self, next),
+            _ => fix_url(self, node, &choice.id),
+        }
+    }
+
     /// The first question.
     pub fn start_node(&self) -> &Node {
         self.node(&self.start).unwrap_or(&self.nodes[0])
@@ -633,16 +641,16 @@ impl TreeMeta {
                 },
             );
             for choice in &node.options {
-                let (url, next) = match &choice.goal {
-                    Goal::Next { node: next, .. } => (node_url(tree, next), Some(next.clone())),
-                    _ => (fix_url(tree, &node.id, &choice.id), None),
+                let next = match &choice.goal {
+                    Goal::Next { node, .. } => Some(node.clone()),
+                    _ => None,
                 };
                 steps.insert(
                     format!("{}/{}", node.id, choice.id),
                     StepMeta {
                         question: node.question.clone(),
                         label: Some(choice.label.clone()),
-                        url: format!("/{url}"),
+                        url: format!("/{}", tree.option_url(&node.id, choice)),
                         next,
                         fix: choice.goal.is_fix(),
                         severity: choice.severity,

@@ -23,7 +23,7 @@ use helpbook::analytics::{EventStore, StoredTicket};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
-use crate::server::runtime;
+use crate::server::{production, runtime};
 use crate::support::{Server, TestSite, copy_dir, repo_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -319,14 +319,7 @@ fn production_events_and_tickets_from_a_real_browser() {
         .page("video.md", "# Video is frozen\n\nClose other apps.\n");
     site.build_ok();
     let events = Events::new(site.root().join("events.sqlite"));
-    let server = Server::start_with(
-        site.root(),
-        &["--production"],
-        &[
-            ("HELPBOOK_SERVER__EVENTS", events.path.as_str()),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = production(&site, &events.path, &[("HELPBOOK_SERVER__RATE_LIMIT", "0")]);
     let base = format!("http://{}", server.addr);
 
     // 1. A page load is one view, under the tab's random session id.

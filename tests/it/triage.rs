@@ -697,6 +697,14 @@ fn many_outage_answers_raise_the_known_problem_banner() {
         admin.text()
     );
     assert!(admin.text().contains("Triage trees"));
+    // Three readers were shown the tree and none answered "Did this fix it?".
+    assert!(
+        admin
+            .text()
+            .contains("<p>3 readers · fixed 0 (0 %) · not fixed 0 · ticket 0 · left 3</p>"),
+        "{}",
+        admin.text()
+    );
 }
 
 #[test]

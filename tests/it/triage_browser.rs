@@ -15,6 +15,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, Events, UI_WAIT, sample_site};
+use crate::server::production;
 use crate::support::{Server, TestSite, repo_root};
 
 const START: &str = "/triage/live-class/index.html";
@@ -366,23 +367,13 @@ fn triage_steps_open_in_place_in_a_real_browser() {
 }
 
 /// The triage events and ticket of a walk, stored by `serve --production`.
-///
-/// Needs the server side of `type: "triage"` events (and of `triage_tree`/`triage_path` in the
-/// ticket JSON): against a server without it, this fails at step 2.
 #[test]
 fn triage_events_from_a_real_browser() {
     let mut browser = Browser::launch();
     let site = sample_site();
     site.build_ok();
     let events = Events::new(site.root().join("events.sqlite"));
-    let server = Server::start_with(
-        site.root(),
-        &["--production"],
-        &[
-            ("HELPBOOK_SERVER__EVENTS", events.path.as_str()),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = production(&site, &events.path, &[("HELPBOOK_SERVER__RATE_LIMIT", "0")]);
     let base = format!("http://{}", server.addr);
 
     // 1. The walk: the first question, "Only me", "Students can't hear me", "No".
