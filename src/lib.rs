@@ -12,11 +12,12 @@ pub mod diagnostic;
 pub mod i18n;
 pub mod init;
 pub mod markdown;
+pub mod preview;
 pub mod render;
 pub mod search;
 pub mod server;
 pub mod triage;
 
-mod build;
+pub(crate) mod build;
 
 pub use build::{BuildOptions, BuildReport, build, open_or_build_index};

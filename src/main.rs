@@ -72,7 +72,8 @@ enum Command {
         #[arg(value_name = "QUERY", num_args = 0..)]
         query: Vec<String>,
     },
-    /// Build the site and serve it with search on 127.0.0.1:3000.
+    /// Preview the site while you write: build, serve on 127.0.0.1:3000 with search, rebuild
+    /// what a saved file changes and reload the open pages; errors show in the browser.
     Serve {
         /// The site's folder (holding book.toml).
         #[arg(default_value = ".")]
@@ -83,6 +84,9 @@ enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(short, long, default_value_t = 3000)]
         port: u16,
+        /// Open the site in your browser once it is served.
+        #[arg(long, conflicts_with = "production")]
+        open: bool,
         /// Serve the existing build to readers: record searches and feedback in the event store
         /// of [server] in book.toml, with security headers, compression and rate limits. Nothing
         /// is built: run `helpbook build` first.
@@ -186,8 +190,15 @@ fn main() -> ExitCode {
             dir,
             bind,
             port,
+            open,
             production,
-        } => run_serve(dir, &bind, port, production, verbosity),
+        } => {
+            if production {
+                run_serve(dir, &bind, port, verbosity)
+            } else {
+                run_preview(dir, &bind, port, open, verbosity)
+            }
+        }
         Command::Gaps {
             dir,
             since,
@@ -390,62 +401,36 @@ fn text_results(results: &helpbook::search::SearchResults, color: bool) -> Strin
     out
 }
 
-fn run_serve(
-    dir: PathBuf,
-    bind: &str,
-    port: u16,
-    production: bool,
-    verbosity: Verbosity,
-) -> ExitCode {
-    let (out_dir, options) = if production {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        let config = match helpbook::config::Config::load(&dir, env) {
-            Ok((config, notes)) => {
-                print_diagnostics(&notes, verbosity);
-                config
-            }
-            Err(errors) => {
-                print_diagnostics(&errors, verbosity);
-                return ExitCode::from(1);
-            }
-        };
-        let options = helpbook::server::ProductionOptions {
-            events: config.server.events_location(&config.root),
-            retention_days: config.server.retention_days,
-            rate_limit: config.server.rate_limit,
-            admin_token: config.server.admin_token.clone(),
-            webhook: config.server.webhook.clone(),
-            trust_proxy: config.server.trust_proxy,
-            search_cache: config.server.search_cache,
-            outage_threshold: config.server.outage_threshold,
-            outage_window_minutes: config.server.outage_window_minutes,
-        };
-        (config.out_dir, Some(options))
-    } else {
-        let report = build(&BuildOptions::new(&dir));
-        print_diagnostics(&report.diagnostics, verbosity);
-        if report.failed() {
-            eprintln!("error: the site does not build; fix the errors above and run serve again");
+fn run_serve(dir: PathBuf, bind: &str, port: u16, verbosity: Verbosity) -> ExitCode {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let config = match helpbook::config::Config::load(&dir, env) {
+        Ok((config, notes)) => {
+            print_diagnostics(&notes, verbosity);
+            config
+        }
+        Err(errors) => {
+            print_diagnostics(&errors, verbosity);
             return ExitCode::from(1);
         }
-        let out_dir = report
-            .out_dir
-            .clone()
-            .expect("a built site has an output folder");
-        (out_dir, None)
     };
+    let options = helpbook::server::ProductionOptions {
+        events: config.server.events_location(&config.root),
+        retention_days: config.server.retention_days,
+        rate_limit: config.server.rate_limit,
+        admin_token: config.server.admin_token.clone(),
+        webhook: config.server.webhook.clone(),
+        trust_proxy: config.server.trust_proxy,
+        search_cache: config.server.search_cache,
+        outage_threshold: config.server.outage_threshold,
+        outage_window_minutes: config.server.outage_window_minutes,
+    };
+    let out_dir = config.out_dir;
     let addr = format!("{bind}:{port}");
-    let events = options
-        .as_ref()
-        .map(|o| helpbook::analytics::hide_password(&o.events));
-    match helpbook::server::serve_blocking(&out_dir, &addr, options, |addr| {
+    let events = helpbook::analytics::hide_password(&options.events);
+    match helpbook::server::serve_blocking(&out_dir, &addr, Some(options), |addr| {
         if verbosity != Verbosity::Quiet {
-            let mode = match &events {
-                Some(store) => format!(" (production; events in {store})"),
-                None => String::new(),
-            };
             println!(
-                "Serving {} at http://{addr}/{mode} (Ctrl+C to stop)",
+                "Serving {} at http://{addr}/ (production; events in {events}) (Ctrl+C to stop)",
                 helpbook::diagnostic::display_path(&out_dir)
             );
         }
@@ -453,6 +438,93 @@ fn run_serve(
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// What `serve` prints: the address, one line per rebuild, and the problems.
+struct PreviewLog {
+    verbosity: Verbosity,
+}
+
+impl PreviewLog {
+    fn problems(&self, update: &helpbook::preview::Update) {
+        print_diagnostics(&update.problems, self.verbosity);
+    }
+}
+
+impl helpbook::preview::Reporter for PreviewLog {
+    fn ready(&self, addr: std::net::SocketAddr, first: &helpbook::preview::Update) {
+        self.problems(first);
+        if self.verbosity != Verbosity::Quiet {
+            let errors = first.errors();
+            let note = if errors > 0 {
+                format!(
+                    "; {errors} {} (shown on every page until fixed)",
+                    plural(errors, "error", "errors")
+                )
+            } else {
+                String::new()
+            };
+            println!(
+                "Built in {:.2} s{note}. Serving at http://{addr}/ with live reload (Ctrl+C to stop)",
+                first.elapsed.as_secs_f64()
+            );
+        }
+    }
+
+    fn rebuilt(&self, update: &helpbook::preview::Update) {
+        self.problems(update);
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        let mut what = update.changed.join(", ");
+        if what.len() > 100 && std::env::var_os("HELPBOOK_DEBUG_WATCH").is_none() {
+            what = format!("{} files", update.changed.len());
+        }
+        let done = if update.all {
+            "every page rebuilt".to_string()
+        } else if update.css && update.rewritten.is_empty() {
+            "stylesheet swapped".to_string()
+        } else if update.rewritten.is_empty() && update.removed.is_empty() {
+            "nothing to rebuild".to_string()
+        } else {
+            let n = update.rewritten.len();
+            let mut s = format!("{n} {} rebuilt", plural(n, "page", "pages"));
+            if !update.removed.is_empty() {
+                s.push_str(&format!(", {} removed", update.removed.len()));
+            }
+            s
+        };
+        let errors = update.errors();
+        let problems = if errors > 0 {
+            format!(" — {errors} {} (shown in the browser)", plural(errors, "error", "errors"))
+        } else {
+            String::new()
+        };
+        println!(
+            "{what}: {done} in {} ms{problems}",
+            update.elapsed.as_millis()
+        );
+    }
+
+    fn warn(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+}
+
+fn run_preview(dir: PathBuf, bind: &str, port: u16, open: bool, verbosity: Verbosity) -> ExitCode {
+    let options = helpbook::preview::ServeOptions {
+        build: BuildOptions::new(&dir),
+        addr: format!("{bind}:{port}"),
+        open,
+    };
+    match helpbook::preview::serve(options, PreviewLog { verbosity }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(errors) => {
+            print_diagnostics(&errors, verbosity);
+            eprintln!("error: cannot preview the site; fix the errors above and run serve again");
             ExitCode::from(1)
         }
     }

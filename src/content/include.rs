@@ -24,22 +24,35 @@ struct Expansion {
     stack: Vec<PathBuf>,
     budget: usize,
     errors: Vec<Diagnostic>,
+    /// Every file included, canonical, once.
+    included: Vec<PathBuf>,
+}
+
+/// A page's text with its includes expanded.
+pub(crate) struct Expanded {
+    /// The text, mapped to the page's lines.
+    pub text: MappedText,
+    /// Problems, without a file: the caller attaches the page.
+    pub errors: Vec<Diagnostic>,
+    /// The files included (canonical paths): the page must be read again when one changes.
+    pub included: Vec<PathBuf>,
 }
 
 /// Expands include directives in `text` (whose first line is line `first_line` of a file in
-/// `dir`). Problems are returned without a file: the caller attaches the page.
-pub(crate) fn expand_includes(
-    text: &str,
-    first_line: u32,
-    dir: &Path,
-) -> (MappedText, Vec<Diagnostic>) {
+/// `dir`).
+pub(crate) fn expand_includes(text: &str, first_line: u32, dir: &Path) -> Expanded {
     if !text.contains("{{#") {
-        return (MappedText::new(text.to_string(), first_line), Vec::new());
+        return Expanded {
+            text: MappedText::new(text.to_string(), first_line),
+            errors: Vec::new(),
+            included: Vec::new(),
+        };
     }
     let mut state = Expansion {
         stack: Vec::new(),
         budget: MAX_INCLUDED_BYTES,
         errors: Vec::new(),
+        included: Vec::new(),
     };
     let mut out = MappedText::default();
     for (i, line) in text.split('\n').enumerate() {
@@ -54,7 +67,11 @@ pub(crate) fn expand_includes(
     if !text.ends_with('\n') && out.text.ends_with('\n') {
         out.text.pop();
     }
-    (out, state.errors)
+    Expanded {
+        text: out,
+        errors: state.errors,
+        included: state.included,
+    }
 }
 
 fn expand_line(line: &str, dir: &Path, origin: u32, out: &mut String, state: &mut Expansion) {
@@ -115,6 +132,9 @@ fn expand_line(line: &str, dir: &Path, origin: u32, out: &mut String, state: &mu
                     }
                     Ok(found) => {
                         state.budget = state.budget.saturating_sub(found.text.len());
+                        if !state.included.contains(&found.canonical) {
+                            state.included.push(found.canonical.clone());
+                        }
                         state.stack.push(found.canonical);
                         let content = found.text.strip_suffix('\n').unwrap_or(&found.text);
                         for (i, l) in content.split('\n').enumerate() {
@@ -284,6 +304,11 @@ fn io_reason(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
 
+    fn expand(text: &str, first_line: u32, dir: &Path) -> (MappedText, Vec<Diagnostic>) {
+        let e = expand_includes(text, first_line, dir);
+        (e.text, e.errors)
+    }
+
     fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
@@ -297,7 +322,7 @@ mod tests {
     #[test]
     fn whole_file_and_ranges() {
         let dir = dir_with(&[("x.rs", "l1\nl2\nl3\nl4\n")]);
-        let (out, errors) = expand_includes(
+        let (out, errors) = expand(
             "a\n{{#include x.rs}}\n{{#include x.rs:2}}\n{{#include x.rs:2:3}}\n{{#include x.rs::1}}\n{{#include x.rs:4:}}\nz",
             1,
             dir.path(),
@@ -315,16 +340,16 @@ mod tests {
             "code.rs",
             "// ANCHOR: all\n// ANCHOR: main\nfn main() {}\n// ANCHOR_END: main\nfn other() {}\n// ANCHOR_END: all\n",
         )]);
-        let (out, _) = expand_includes("{{#include code.rs:main}}", 1, dir.path());
+        let (out, _) = expand("{{#include code.rs:main}}", 1, dir.path());
         assert_eq!(out.text, "fn main() {}");
-        let (out, _) = expand_includes("{{#include code.rs:all}}", 1, dir.path());
+        let (out, _) = expand("{{#include code.rs:all}}", 1, dir.path());
         assert_eq!(out.text, "fn main() {}\nfn other() {}");
     }
 
     #[test]
     fn missing_file_is_an_error_at_its_line() {
         let dir = dir_with(&[]);
-        let (_, errors) = expand_includes("one\ntwo {{#include nope.md}}", 5, dir.path());
+        let (_, errors) = expand("one\ntwo {{#include nope.md}}", 5, dir.path());
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 6);
         assert_eq!(errors[0].column, 5);
@@ -334,9 +359,13 @@ mod tests {
     #[test]
     fn nested_includes_are_relative_to_their_file() {
         let dir = dir_with(&[("a/b.md", "B {{#include c.md}}"), ("a/c.md", "C")]);
-        let (out, errors) = expand_includes("{{#include a/b.md}}", 1, dir.path());
+        let (out, errors) = expand("{{#include a/b.md}}", 1, dir.path());
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(out.text, "B C");
+        // Both files are dependencies of the page: a change to either must rebuild it.
+        let included = expand_includes("{{#include a/b.md}}", 1, dir.path()).included;
+        let names: Vec<_> = included.iter().map(|p| p.file_name().unwrap()).collect();
+        assert_eq!(names, ["b.md", "c.md"]);
     }
 
     #[test]
@@ -349,11 +378,11 @@ mod tests {
             ("a.md", "A {{#include b.md}}"),
             ("b.md", "B {{#include a.md}}"),
         ]);
-        let (_, errors) = expand_includes("{{#include self.md}}", 1, dir.path());
+        let (_, errors) = expand("{{#include self.md}}", 1, dir.path());
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].message.contains("includes itself"), "{errors:?}");
         assert!(errors[0].message.contains("self.md"), "{errors:?}");
-        let (out, errors) = expand_includes("{{#include a.md}}", 1, dir.path());
+        let (out, errors) = expand("{{#include a.md}}", 1, dir.path());
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(out.text, "A B ");
     }
@@ -363,7 +392,7 @@ mod tests {
     fn devices_and_folders_are_not_included() {
         let dir = dir_with(&[("sub/x.md", "x")]);
         let (_, errors) =
-            expand_includes("{{#include /dev/zero}}\n{{#include sub}}", 1, dir.path());
+            expand("{{#include /dev/zero}}\n{{#include sub}}", 1, dir.path());
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
             errors
@@ -375,14 +404,14 @@ mod tests {
     #[test]
     fn error_columns_count_characters() {
         let dir = dir_with(&[]);
-        let (_, errors) = expand_includes("中文 {{#include nope.md}}", 1, dir.path());
+        let (_, errors) = expand("中文 {{#include nope.md}}", 1, dir.path());
         assert_eq!(errors[0].column, 4);
     }
 
     #[test]
     fn escaped_include_stays_literal() {
         let dir = dir_with(&[]);
-        let (out, errors) = expand_includes("\\{{#include x.md}}", 1, dir.path());
+        let (out, errors) = expand("\\{{#include x.md}}", 1, dir.path());
         assert!(errors.is_empty());
         assert_eq!(out.text, "{{#include x.md}}");
     }

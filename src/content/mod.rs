@@ -77,6 +77,11 @@ pub struct Page {
     pub text: Arc<str>,
     /// For a page of a triage tree: the question or fix it shows.
     pub triage: Option<Box<TriageStep>>,
+    /// For a page that embeds trees (`{{#triage id}}`): its body before the trees went in, so
+    /// the embeds can be made again when a tree changes.
+    pub unexpanded: Option<String>,
+    /// Files its includes pulled in (canonical paths): it must be read again when one changes.
+    pub includes: Vec<std::path::PathBuf>,
 }
 
 /// An internal link found in a page.
@@ -136,6 +141,9 @@ pub struct Site {
     pub trees: Vec<TreeSummary>,
     /// What the server needs to know about the trees (`.helpbook/triage.json`).
     pub triage: Vec<crate::triage::TreeMeta>,
+    /// Pages read but not built: drafts (when drafts are not built) and a second page for a URL
+    /// already taken. Kept so a link to a draft says so, and so a rebuild can reuse them.
+    pub left_out: Vec<Page>,
 }
 
 impl Site {
@@ -186,109 +194,171 @@ pub fn load_with(
     config: Config,
     on_page: &(dyn Fn(usize, &Page) + Sync),
 ) -> (Site, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let src = config.src_dir.clone();
-    let mut site = Site {
-        config,
-        pages: Vec::new(),
-        assets: Vec::new(),
-        nav: Nav::default(),
-        redirects: BTreeMap::new(),
-        by_url: HashMap::new(),
-        has_summary: false,
-        trees: Vec::new(),
-        triage: Vec::new(),
-    };
-    if !src.is_dir() {
-        let rel = src.strip_prefix(&site.config.root).unwrap_or(&src);
-        diags.push(
-            Diagnostic::error(format!(
-                "the content folder `{}` does not exist",
-                crate::diagnostic::display_path(rel)
-            ))
-            .help("create it, run `helpbook init`, or set `src` under [book] in book.toml"),
-        );
-        return (site, diags);
-    }
-    let found = discover::discover(&src);
-    diags.extend(found.problems);
-    site.assets = found.assets;
-    site.has_summary = found.summary;
-
-    // With a SUMMARY.md only what it lists is built (plus the home page), as in mdBook: other
-    // Markdown files are often fragments meant for includes.
-    let summary_entries = if found.summary {
-        let path = src.join("SUMMARY.md");
-        match read_text(&path) {
-            Ok(text) => Some((summary::parse(&text), Arc::<str>::from(text))),
-            Err(d) => {
-                diags.push(d.in_file(rel_display(&site.config, &path)));
-                None
-            }
+    let (sources, mut diags) = Sources::discover(&config);
+    let (pages, page_diags) = parse_pages(&config, &sources.pages, &|i, page| {
+        if !left_out(&config, page) {
+            on_page(i, page);
         }
-    } else {
-        None
-    };
-    let sources: Vec<String> = match &summary_entries {
-        Some((entries, text)) => {
-            let listed: HashSet<&str> = entries.iter().filter_map(|e| e.path.as_deref()).collect();
-            let existing: HashSet<&str> = found.pages.iter().map(String::as_str).collect();
-            for e in entries {
-                if let Some(p) = &e.path
-                    && !existing.contains(p.as_str())
-                {
-                    diags.push(
-                        Diagnostic::error(format!("SUMMARY.md lists `{p}`, which does not exist"))
-                            .in_file(rel_display(&site.config, &src.join("SUMMARY.md")))
-                            .at(e.line as usize, 1)
-                            .with_source(text.clone())
-                            .help("create the file, fix the path, or make it a draft chapter with `[Title]()`"),
-                    );
+    });
+    diags.extend(page_diags);
+    let base = sources.pages.len();
+    let (site, site_diags) = assemble(config, &sources, pages, &|i, page| on_page(base + i, page));
+    diags.extend(site_diags);
+    (site, diags)
+}
+
+/// What is in the content folder, and which of its pages are built.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// The Markdown pages to build, relative to the content folder, sorted.
+    pub pages: Vec<String>,
+    /// Files copied as they are.
+    pub assets: Vec<String>,
+    /// Triage trees (`triage/**/*.yaml`).
+    pub trees: Vec<String>,
+    /// Whether the folder has a `SUMMARY.md` (which then decides what is built).
+    pub has_summary: bool,
+    /// `SUMMARY.md`, parsed, with its text.
+    summary: Option<(Vec<summary::Entry>, Arc<str>)>,
+}
+
+impl Sources {
+    /// Walks the content folder of `config` and reads `SUMMARY.md`. Problems (a missing
+    /// folder, unreadable files, a summary listing a missing page) are returned beside.
+    pub fn discover(config: &Config) -> (Sources, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let src = &config.src_dir;
+        if !src.is_dir() {
+            let rel = src.strip_prefix(&config.root).unwrap_or(src);
+            diags.push(
+                Diagnostic::error(format!(
+                    "the content folder `{}` does not exist",
+                    crate::diagnostic::display_path(rel)
+                ))
+                .help("create it, run `helpbook init`, or set `src` under [book] in book.toml"),
+            );
+            return (Sources::default(), diags);
+        }
+        let found = discover::discover(src);
+        diags.extend(found.problems);
+        // With a SUMMARY.md only what it lists is built (plus the home page), as in mdBook:
+        // other Markdown files are often fragments meant for includes.
+        let summary = if found.summary {
+            let path = src.join("SUMMARY.md");
+            match read_text(&path) {
+                Ok(text) => Some((summary::parse(&text), Arc::<str>::from(text))),
+                Err(d) => {
+                    diags.push(d.in_file(rel_display(config, &path)));
+                    None
                 }
             }
-            found
-                .pages
-                .iter()
-                .filter(|p| listed.contains(p.as_str()) || url_for(p) == "index.html")
-                .cloned()
-                .collect()
-        }
-        None => found.pages,
-    };
+        } else {
+            None
+        };
+        let pages: Vec<String> = match &summary {
+            Some((entries, text)) => {
+                let listed: HashSet<&str> =
+                    entries.iter().filter_map(|e| e.path.as_deref()).collect();
+                let existing: HashSet<&str> = found.pages.iter().map(String::as_str).collect();
+                for e in entries {
+                    if let Some(p) = &e.path
+                        && !existing.contains(p.as_str())
+                    {
+                        diags.push(
+                            Diagnostic::error(format!("SUMMARY.md lists `{p}`, which does not exist"))
+                                .in_file(rel_display(config, &src.join("SUMMARY.md")))
+                                .at(e.line as usize, 1)
+                                .with_source(text.clone())
+                                .help("create the file, fix the path, or make it a draft chapter with `[Title]()`"),
+                        );
+                    }
+                }
+                found
+                    .pages
+                    .iter()
+                    .filter(|p| listed.contains(p.as_str()) || url_for(p) == "index.html")
+                    .cloned()
+                    .collect()
+            }
+            None => found.pages,
+        };
+        let sources = Sources {
+            pages,
+            assets: found.assets,
+            trees: found.trees,
+            has_summary: found.summary,
+            summary,
+        };
+        (sources, diags)
+    }
+}
 
-    // Read and render every page in parallel.
-    let config = &site.config;
+/// Reads and renders the pages `sources` in parallel, handing each to `on_page` with its index
+/// in `sources` as soon as it is read.
+pub fn parse_pages(
+    config: &Config,
+    sources: &[String],
+    on_page: &(dyn Fn(usize, &Page) + Sync),
+) -> (Vec<Page>, Vec<Diagnostic>) {
     let results: Vec<(Option<Page>, Vec<Diagnostic>)> = sources
         .par_iter()
         .enumerate()
         .map(|(i, rel)| {
             let (page, diags) = parse_page(config, rel);
-            if let Some(page) = page.as_ref().filter(|p| !left_out(config, p)) {
+            if let Some(page) = &page {
                 on_page(i, page);
             }
             (page, diags)
         })
         .collect();
+    let mut pages = Vec::with_capacity(results.len());
+    let mut diags = Vec::new();
     for (page, page_diags) in results {
         diags.extend(page_diags);
-        if let Some(page) = page {
-            site.pages.push(page);
-        }
+        pages.extend(page);
     }
+    (pages, diags)
+}
 
+/// Reads and renders one page of the content folder: the page (if it could be read at all)
+/// and its problems.
+pub fn read_page(config: &Config, source: &str) -> (Option<Page>, Vec<Diagnostic>) {
+    parse_page(config, source)
+}
+
+/// Makes the site from pages already read: leaves drafts out, reads and checks the triage
+/// trees and makes their pages (handing each tree's first page to `on_tree_page` with the
+/// tree's number), builds navigation, and checks every link. Reading a page is the expensive
+/// part; this is cheap enough to run again on every edit of a preview.
+pub fn assemble(
+    config: Config,
+    sources: &Sources,
+    pages: Vec<Page>,
+    on_tree_page: &(dyn Fn(usize, &Page) + Sync),
+) -> (Site, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut site = Site {
+        config,
+        pages,
+        assets: sources.assets.clone(),
+        nav: Nav::default(),
+        redirects: BTreeMap::new(),
+        by_url: HashMap::new(),
+        has_summary: sources.has_summary,
+        trees: Vec::new(),
+        triage: Vec::new(),
+        left_out: Vec::new(),
+    };
     // Drafts: left out, but remembered so a link to one says so.
-    let drafts: HashSet<String> = site
-        .pages
-        .iter()
-        .filter(|p| left_out(&site.config, p))
-        .map(|p| p.source.clone())
-        .collect();
-    site.pages.retain(|p| !drafts.contains(&p.source));
+    let (drafts, built): (Vec<Page>, Vec<Page>) = std::mem::take(&mut site.pages)
+        .into_iter()
+        .partition(|p| left_out(&site.config, p));
+    site.left_out = drafts;
 
     // Two sources for one URL (README.md and index.md in one folder).
     let mut seen: HashMap<String, String> = HashMap::new();
-    let mut keep = Vec::with_capacity(site.pages.len());
-    for page in std::mem::take(&mut site.pages) {
+    let mut keep = Vec::with_capacity(built.len());
+    for page in built {
         if let Some(first) = seen.get(&page.url) {
             diags.push(
                 Diagnostic::error(format!(
@@ -298,6 +368,7 @@ pub fn load_with(
                 .in_file(src_display(&site.config, &page.source))
                 .help("keep one index page per folder (index.md, README.md or _index.md)"),
             );
+            site.left_out.push(page);
             continue;
         }
         seen.insert(page.url.clone(), page.source.clone());
@@ -307,7 +378,7 @@ pub fn load_with(
 
     // Triage trees: checked against the pages, then made into pages. The first question of
     // each is listed in navigation and indexed; the other steps are reached through it.
-    let (trees, tree_diags) = trees::load(&site.config, &found.trees);
+    let (trees, tree_diags) = trees::load(&site.config, &sources.trees);
     diags.extend(tree_diags);
     let tree_pages: Vec<_> = {
         let by_source: trees::BySource<'_> =
@@ -335,7 +406,7 @@ pub fn load_with(
             );
             continue;
         }
-        on_page(sources.len() + i, &start);
+        on_tree_page(i, &start);
         site.pages.push(start);
         tree_steps.extend(rest);
     }
@@ -345,8 +416,8 @@ pub fn load_with(
         .map(|t| crate::triage::TreeMeta::of(t, &site.config.book.language))
         .collect();
 
-    match summary_entries {
-        Some((entries, _)) => build_summary_nav(&mut site, &entries),
+    match &sources.summary {
+        Some((entries, _)) => build_summary_nav(&mut site, entries),
         None => build_folder_nav(&mut site),
     }
     site.pages.extend(tree_steps);
@@ -364,12 +435,27 @@ pub fn load_with(
     }
 
     collect_redirects(&mut site, &mut diags);
-    diags.extend(check_links(&site, &drafts));
+    diags.extend(check_links(&site));
     (site, diags)
 }
 
+impl Site {
+    /// Takes the site apart for [`assemble`] to make it again: its configuration, and the pages
+    /// read from Markdown files (built or left out), without the pages made from trees and
+    /// folders.
+    pub fn into_parts(self) -> (Config, Vec<Page>) {
+        let pages: Vec<Page> = self
+            .pages
+            .into_iter()
+            .filter(|p| !p.generated && p.triage.is_none())
+            .chain(self.left_out)
+            .collect();
+        (self.config, pages)
+    }
+}
+
 /// A draft, when drafts are not built (`build.drafts`).
-fn left_out(config: &Config, page: &Page) -> bool {
+pub(crate) fn left_out(config: &Config, page: &Page) -> bool {
     page.front.draft && !config.build.drafts
 }
 
@@ -464,10 +550,12 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
     let locale = Locale::from_tag(&lang);
 
     let dir_of_file = path.parent().unwrap_or(&config.src_dir);
-    let (mapped, include_errors) =
-        include::expand_includes(split.body, split.body_line, dir_of_file);
-    diags.extend(include_errors.into_iter().map(place));
-    let mapped = markdown::expand_containers(mapped, |k| locale.alert_title(k));
+    let mut expanded = include::expand_includes(split.body, split.body_line, dir_of_file);
+    diags.extend(std::mem::take(&mut expanded.errors).into_iter().map(place));
+    let mapped = markdown::expand_containers(
+        std::mem::take(&mut expanded.text),
+        |k| locale.alert_title(k),
+    );
 
     let url = url_for(rel);
     let page_dir = rel.rfind('/').map_or("", |i| &rel[..i]).to_string();
@@ -522,6 +610,10 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         (!p.is_empty()).then(|| truncate(p, 180))
     });
     let is_index = is_index_name(stem);
+    let unexpanded = rendered
+        .html
+        .contains(trees::EMBED_MARK)
+        .then(|| rendered.html.clone());
     let page = Page {
         id: 0,
         source: rel.to_string(),
@@ -546,6 +638,8 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
         text: source,
         front,
         triage: None,
+        unexpanded,
+        includes: expanded.included,
     };
     (Some(page), diags)
 }
@@ -760,6 +854,8 @@ fn generated_section(config: &Config, dir: &str) -> Page {
         links: Vec::new(),
         text: Arc::from(""),
         triage: None,
+        unexpanded: None,
+        includes: Vec::new(),
     }
 }
 
@@ -842,7 +938,13 @@ fn build_summary_nav(site: &mut Site, entries: &[summary::Entry]) {
 
 /// Checks every internal link and anchor. Broken ones are errors, or warnings when
 /// `build.broken-links = "warn"`.
-fn check_links(site: &Site, drafts: &HashSet<String>) -> Vec<Diagnostic> {
+fn check_links(site: &Site) -> Vec<Diagnostic> {
+    let drafts: HashSet<&str> = site
+        .left_out
+        .iter()
+        .filter(|p| left_out(&site.config, p))
+        .map(|p| p.source.as_str())
+        .collect();
     let by_source: HashMap<&str, &Page> =
         site.pages.iter().map(|p| (p.source.as_str(), p)).collect();
     let assets: HashSet<&str> = site.assets.iter().map(String::as_str).collect();
@@ -866,7 +968,7 @@ fn check_links(site: &Site, drafts: &HashSet<String>) -> Vec<Diagnostic> {
         for link in &page.links {
             let problem: Option<(String, String)> = match &link.target {
                 Target::Page { source, anchor } => match by_source.get(source.as_str()) {
-                    None if drafts.contains(source) => Some((
+                    None if drafts.contains(source.as_str()) => Some((
                         format!("link to `{}`, which is a draft and is not built", link.dest),
                         "remove `draft: true` from that page, or remove the link".into(),
                     )),

@@ -305,6 +305,8 @@ impl Maker<'_> {
             links,
             text: self.tree.text.clone(),
             triage: Some(Box::new(step)),
+            unexpanded: None,
+            includes: Vec::new(),
         }
     }
 
@@ -591,9 +593,12 @@ pub(crate) fn embed_html(tree: &Tree, page_url: &str, locale: Locale) -> String 
     html
 }
 
+/// How the placeholder of an embedded tree starts.
+pub(crate) const EMBED_MARK: &str = "<!--helpbook:triage ";
+
 /// The placeholder `{{#triage id}}` leaves in a page's HTML until the trees are read.
 pub(crate) fn placeholder(id: &str) -> String {
-    format!("<!--helpbook:triage {id}-->")
+    format!("{EMBED_MARK}{id}-->")
 }
 
 /// Replaces the embed placeholders of every page with the tree's box; an unknown tree is an
@@ -603,14 +608,15 @@ pub(crate) fn expand_embeds(site: &mut Site, trees: &[Tree]) -> Vec<Diagnostic> 
     let by_id: HashMap<&str, &Tree> = trees.iter().map(|t| (t.id.as_str(), t)).collect();
     let config = &site.config;
     for page in &mut site.pages {
-        if page.kind == Kind::Triage || !page.html.contains("<!--helpbook:triage ") {
+        let Some(unexpanded) = page.unexpanded.as_deref().filter(|_| page.kind != Kind::Triage)
+        else {
             continue;
-        }
-        let mut html = String::with_capacity(page.html.len() + 1024);
-        let mut rest = page.html.as_str();
-        while let Some(at) = rest.find("<!--helpbook:triage ") {
+        };
+        let mut html = String::with_capacity(unexpanded.len() + 1024);
+        let mut rest = unexpanded;
+        while let Some(at) = rest.find(EMBED_MARK) {
             html.push_str(&rest[..at]);
-            let after = &rest[at + "<!--helpbook:triage ".len()..];
+            let after = &rest[at + EMBED_MARK.len()..];
             let Some(end) = after.find("-->") else {
                 rest = &rest[at..];
                 break;

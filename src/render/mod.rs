@@ -121,21 +121,62 @@ fn audience_name(a: crate::content::Audience) -> &'static str {
 pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>> {
     let out = &site.config.out_dir;
     prepare_out_dir(site)?;
+    let all: Vec<usize> = (0..site.pages.len()).collect();
+    write_pages(site, theme, &all)?;
 
+    let mut errors = Vec::new();
+    let asset_errors: Vec<Diagnostic> = site
+        .assets
+        .par_iter()
+        .filter_map(|rel| copy_asset(site, rel).err())
+        .collect();
+    errors.extend(asset_errors);
+    errors.extend(write_static(site, theme));
+    let (redirects, extra_errors) = write_extras(site, theme);
+    errors.extend(extra_errors);
+
+    if errors.is_empty() {
+        let mut keep: HashSet<PathBuf> = HashSet::new();
+        keep.extend(site.pages.iter().map(|p| out.join(&p.url)));
+        keep.extend(site.assets.iter().map(|a| out.join(a)));
+        keep.extend(site.redirects.keys().map(|r| out.join(r)));
+        keep.extend(theme.files.keys().map(|f| out.join(STATIC_DIR).join(f)));
+        keep.extend(
+            site.config
+                .html
+                .additional_css
+                .iter()
+                .chain(&site.config.html.additional_js)
+                .map(|p| out.join(p)),
+        );
+        for name in ["404.html", "search.html", "sitemap.xml"] {
+            keep.insert(out.join(name));
+        }
+        keep.insert(out.join(STATIC_DIR).join("highlight.css"));
+        prune(out, &keep, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(Written {
+            pages: site.pages.len(),
+            redirects,
+            assets: site.assets.len(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Renders the pages `ids` of `site` (on every core) and writes those whose output changed.
+pub fn write_pages(site: &Site, theme: &Theme, ids: &[usize]) -> Result<(), Vec<Diagnostic>> {
+    let out = &site.config.out_dir;
     // Create every folder first, then write files in parallel without races.
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    dirs.insert(out.join(STATIC_DIR));
-    let parent_of = |rel: &str| -> Option<PathBuf> { Path::new(rel).parent().map(|p| out.join(p)) };
-    for p in &site.pages {
-        dirs.extend(parent_of(&p.url));
-    }
-    for rel in site.assets.iter().chain(site.redirects.keys()) {
-        dirs.extend(parent_of(rel));
-    }
+    let dirs: BTreeSet<PathBuf> = ids
+        .iter()
+        .filter_map(|&i| Path::new(&site.pages[i].url).parent().map(|p| out.join(p)))
+        .collect();
     for dir in &dirs {
         std::fs::create_dir_all(dir).map_err(|e| vec![io_error(dir, &e)])?;
     }
-
     let shared = Shared::new(site);
     // Pages are rendered on every core but written by one thread: file systems serialise file
     // creation within a folder, and on ext4 two writers are several times slower than one
@@ -152,16 +193,18 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
                 })
                 .collect::<Vec<_>>()
         });
-        let page_errors: Vec<Diagnostic> = site
-            .pages
+        let page_errors: Vec<Diagnostic> = ids
             .par_iter()
-            .filter_map(|page| match render_page(site, theme, &shared, page) {
-                Ok(html) => {
-                    // The writer only stops early by panicking, which the join below reports.
-                    let _ = to_disk.send((out.join(&page.url), html));
-                    None
+            .filter_map(|&i| {
+                let page = &site.pages[i];
+                match render_page(site, theme, &shared, page) {
+                    Ok(html) => {
+                        // The writer only stops early by panicking, which the join reports.
+                        let _ = to_disk.send((out.join(&page.url), html));
+                        None
+                    }
+                    Err(d) => Some(d),
                 }
-                Err(d) => Some(d),
             })
             .collect();
         drop(to_disk);
@@ -171,23 +214,27 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
         )
     });
     page_errors.extend(write_errors);
-    if !page_errors.is_empty() {
-        return Err(page_errors);
+    if page_errors.is_empty() {
+        Ok(())
+    } else {
+        Err(page_errors)
     }
+}
 
+/// Copies one asset (`rel`, under the content folder) to the output.
+pub fn copy_asset(site: &Site, rel: &str) -> Result<(), Diagnostic> {
+    let to = site.config.out_dir.join(rel);
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
+    }
+    copy_file(&site.config.src_dir.join(rel), &to).map_err(|e| io_error(&to, &e))
+}
+
+/// Writes the theme's static files, the highlighting stylesheet and the site's additional CSS
+/// and JavaScript.
+pub fn write_static(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
+    let out = &site.config.out_dir;
     let mut errors = Vec::new();
-    let asset_errors: Vec<Diagnostic> = site
-        .assets
-        .par_iter()
-        .filter_map(|rel| {
-            let to = out.join(rel);
-            copy_file(&site.config.src_dir.join(rel), &to)
-                .err()
-                .map(|e| io_error(&to, &e))
-        })
-        .collect();
-    errors.extend(asset_errors);
-
     let write = |rel: &str, bytes: &[u8], errors: &mut Vec<Diagnostic>| {
         if let Err(d) = write_file(out, rel, bytes) {
             errors.push(d);
@@ -217,7 +264,21 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
             ),
         }
     }
+    errors
+}
 
+/// Writes what is made from the whole site rather than one page: `404.html`, `search.html`,
+/// `sitemap.xml`, the server's page and tree descriptions, and the redirect pages. Returns
+/// the number of redirect pages.
+pub fn write_extras(site: &Site, theme: &Theme) -> (usize, Vec<Diagnostic>) {
+    let out = &site.config.out_dir;
+    let shared = Shared::new(site);
+    let mut errors = Vec::new();
+    let write = |rel: &str, bytes: &[u8], errors: &mut Vec<Diagnostic>| {
+        if let Err(d) = write_file(out, rel, bytes) {
+            errors.push(d);
+        }
+    };
     match render_404(site, theme, &shared) {
         Ok(html) => write("404.html", html.as_bytes(), &mut errors),
         Err(d) => errors.push(d),
@@ -266,36 +327,7 @@ pub fn write_site(site: &Site, theme: &Theme) -> Result<Written, Vec<Diagnostic>
             Err(e) => errors.push(template_error("redirect.html", &e)),
         }
     }
-
-    if errors.is_empty() {
-        let mut keep: HashSet<PathBuf> = HashSet::new();
-        keep.extend(site.pages.iter().map(|p| out.join(&p.url)));
-        keep.extend(site.assets.iter().map(|a| out.join(a)));
-        keep.extend(site.redirects.keys().map(|r| out.join(r)));
-        keep.extend(theme.files.keys().map(|f| out.join(STATIC_DIR).join(f)));
-        keep.extend(
-            site.config
-                .html
-                .additional_css
-                .iter()
-                .chain(&site.config.html.additional_js)
-                .map(|p| out.join(p)),
-        );
-        for name in ["404.html", "search.html", "sitemap.xml"] {
-            keep.insert(out.join(name));
-        }
-        keep.insert(out.join(STATIC_DIR).join("highlight.css"));
-        prune(out, &keep, &mut errors);
-    }
-    if errors.is_empty() {
-        Ok(Written {
-            pages: site.pages.len(),
-            redirects,
-            assets: site.assets.len(),
-        })
-    } else {
-        Err(errors)
-    }
+    (redirects, errors)
 }
 
 /// Creates the output folder, refusing folders where pruning could touch the writer's files.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
@@ -27,7 +27,7 @@ use crate::i18n::Locale;
 pub const INDEX_DIR: &str = ".helpbook/search";
 const META_FILE: &str = "helpbook.json";
 /// Bumped when the schema or the analysis changes, so an old index is rebuilt, not misread.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// The index's fields.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +75,8 @@ impl Fields {
             kind: b.add_text_field("kind", STRING | STORED),
             audience: b.add_text_field("audience", STRING),
             lang: b.add_text_field("lang", STRING),
-            page: b.add_u64_field("page", FAST),
+            // Indexed too, so a preview can replace one page's documents.
+            page: b.add_u64_field("page", FAST | INDEXED),
             zh: b.add_u64_field("zh", FAST),
             url: b.add_text_field("url", STORED),
         };
@@ -251,66 +252,9 @@ impl IndexBuilder {
         if page.generated {
             return;
         }
+        let docs = page_documents(&self.fields, key as u64, page);
         self.pages.fetch_add(1, Ordering::Relaxed);
-        let f = &self.fields;
-        let audience = page.front.audience.map_or("everyone", |a| a.as_str());
-        let description = page
-            .front
-            .description
-            .as_deref()
-            .filter(|d| !d.trim().is_empty());
-        // A tree is found under its first question, the heading of the page a result opens: the
-        // tree's title names every problem it covers, and weighed as a title it would outrank
-        // the guides that fix each one (measured with the sample site's search tests).
-        let title = page
-            .triage
-            .as_ref()
-            .and_then(|t| t.question.as_deref())
-            .unwrap_or(&page.title);
-        let chinese_title = title.chars().any(analyzer::is_cjk);
-        for (i, section) in page.sections.iter().enumerate() {
-            let body: std::borrow::Cow<'_, str> = match (i == 0, description) {
-                (true, Some(d)) if section.text.trim().is_empty() => d.into(),
-                (true, Some(d)) => format!("{d}\n{}", section.text).into(),
-                _ => section.text.as_str().into(),
-            };
-            if body.trim().is_empty()
-                && section.code.trim().is_empty()
-                && section.heading.trim().is_empty()
-            {
-                continue;
-            }
-            let url = match &section.anchor {
-                Some(a) => format!("/{}#{a}", page.url),
-                None => format!("/{}", page.url),
-            };
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.title, title);
-            doc.add_text(f.heading, &section.heading);
-            doc.add_text(f.body, &body);
-            if !section.code.is_empty() {
-                doc.add_text(f.code, &section.code);
-            }
-            for s in &page.front.symptoms {
-                doc.add_text(f.symptoms, s);
-            }
-            for t in &page.front.tags {
-                doc.add_text(f.tags, t);
-            }
-            if chinese_title || body.chars().any(analyzer::is_cjk) {
-                doc.add_text(f.grams, title);
-                for s in &page.front.symptoms {
-                    doc.add_text(f.grams, s);
-                }
-                doc.add_text(f.grams, &section.heading);
-                doc.add_text(f.grams, &body);
-            }
-            doc.add_text(f.kind, page.kind.as_str());
-            doc.add_text(f.audience, audience);
-            doc.add_text(f.lang, &page.lang);
-            doc.add_u64(f.page, key as u64);
-            doc.add_u64(f.zh, u64::from(page.locale == Locale::Zh));
-            doc.add_text(f.url, &url);
+        for doc in docs {
             match self.writer.add_document(doc) {
                 Ok(_) => {
                     self.sections.fetch_add(1, Ordering::Relaxed);
@@ -381,6 +325,131 @@ impl IndexBuilder {
             pages: meta.pages,
             sections: meta.sections,
         })
+    }
+}
+
+/// The documents of one page: one per section. None for a generated page.
+fn page_documents(f: &Fields, key: u64, page: &Page) -> Vec<TantivyDocument> {
+    if page.generated {
+        return Vec::new();
+    }
+    let audience = page.front.audience.map_or("everyone", |a| a.as_str());
+    let description = page
+        .front
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty());
+    // A tree is found under its first question, the heading of the page a result opens: the
+    // tree's title names every problem it covers, and weighed as a title it would outrank
+    // the guides that fix each one (measured with the sample site's search tests).
+    let title = page
+        .triage
+        .as_ref()
+        .and_then(|t| t.question.as_deref())
+        .unwrap_or(&page.title);
+    let chinese_title = title.chars().any(analyzer::is_cjk);
+    let mut docs = Vec::with_capacity(page.sections.len());
+    for (i, section) in page.sections.iter().enumerate() {
+        let body: std::borrow::Cow<'_, str> = match (i == 0, description) {
+            (true, Some(d)) if section.text.trim().is_empty() => d.into(),
+            (true, Some(d)) => format!("{d}\n{}", section.text).into(),
+            _ => section.text.as_str().into(),
+        };
+        if body.trim().is_empty() && section.code.trim().is_empty() && section.heading.trim().is_empty()
+        {
+            continue;
+        }
+        let url = match &section.anchor {
+            Some(a) => format!("/{}#{a}", page.url),
+            None => format!("/{}", page.url),
+        };
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.title, title);
+        doc.add_text(f.heading, &section.heading);
+        doc.add_text(f.body, &body);
+        if !section.code.is_empty() {
+            doc.add_text(f.code, &section.code);
+        }
+        for s in &page.front.symptoms {
+            doc.add_text(f.symptoms, s);
+        }
+        for t in &page.front.tags {
+            doc.add_text(f.tags, t);
+        }
+        if chinese_title || body.chars().any(analyzer::is_cjk) {
+            doc.add_text(f.grams, title);
+            for s in &page.front.symptoms {
+                doc.add_text(f.grams, s);
+            }
+            doc.add_text(f.grams, &section.heading);
+            doc.add_text(f.grams, &body);
+        }
+        doc.add_text(f.kind, page.kind.as_str());
+        doc.add_text(f.audience, audience);
+        doc.add_text(f.lang, &page.lang);
+        doc.add_u64(f.page, key);
+        doc.add_u64(f.zh, u64::from(page.locale == Locale::Zh));
+        doc.add_text(f.url, &url);
+        docs.push(doc);
+    }
+    docs
+}
+
+/// An index already in place, changed page by page (the writer preview's edits). Readers see a
+/// change once it is committed and they reload.
+pub struct IndexUpdater {
+    writer: IndexWriter<TantivyDocument>,
+    fields: Fields,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for IndexUpdater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexUpdater")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Memory for the preview's writer: a few pages at a time.
+const UPDATER_MEMORY: usize = 16 << 20;
+
+impl IndexUpdater {
+    /// Opens the index in `dir` (`<output>/.helpbook/search`) for writing.
+    pub fn open(dir: &Path) -> Result<IndexUpdater, Diagnostic> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| index_error(dir, what, e);
+        let meta = read_meta(dir).map_err(|e| fail("cannot open", &e))?;
+        let index = Index::open_in_dir(dir).map_err(|e| fail("cannot open", &e))?;
+        let fields = Fields::from_schema(&index.schema()).map_err(|e| fail("cannot open", &e))?;
+        register(&index, &Analyzers::new(&meta.words));
+        let writer = index
+            .writer_with_num_threads::<TantivyDocument>(1, UPDATER_MEMORY)
+            .map_err(|e| fail("cannot open a writer", &e))?;
+        Ok(IndexUpdater {
+            writer,
+            fields,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Replaces the documents of page `key` with those of `page` (none: the page is gone).
+    pub fn replace(&mut self, key: u64, page: Option<&Page>) -> Result<(), Diagnostic> {
+        self.writer
+            .delete_term(tantivy::Term::from_field_u64(self.fields.page, key));
+        for doc in page.map(|p| page_documents(&self.fields, key, p)).unwrap_or_default() {
+            self.writer
+                .add_document(doc)
+                .map_err(|e| index_error(&self.dir, "cannot add a document", &e))?;
+        }
+        Ok(())
+    }
+
+    /// Makes the changes since the last commit visible to readers that reload.
+    pub fn commit(&mut self) -> Result<(), Diagnostic> {
+        self.writer
+            .commit()
+            .map(|_| ())
+            .map_err(|e| index_error(&self.dir, "cannot commit", &e))
     }
 }
 

@@ -14,13 +14,14 @@ mod snippet;
 mod synonyms;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 pub use checks::{SearchTest, SearchTestOutcome, SearchTestReport, run_search_tests};
-pub use index::{INDEX_DIR, IndexBuilder, IndexStats};
+pub use index::{INDEX_DIR, IndexBuilder, IndexStats, IndexUpdater};
 pub use query::{FIELD_BOOSTS, MAX_QUERY_CHARS, SearchRequest};
 pub use synonyms::Synonyms;
 
@@ -98,13 +99,28 @@ pub enum OpenError {
 /// An opened index, ready for queries from any number of threads.
 pub struct SearchIndex {
     reader: IndexReader,
-    page_map: query::PageMap,
+    /// What searches read: replaced as a whole by [`SearchIndex::reload`].
+    current: RwLock<Arc<Snapshot>>,
     fields: Fields,
     analyzers: Analyzers,
     synonyms: SynonymTable,
     locale: Locale,
     pages: usize,
     dir: PathBuf,
+}
+
+/// One state of the index: a searcher and the page of each of its documents.
+struct Snapshot {
+    searcher: tantivy::Searcher,
+    page_map: query::PageMap,
+}
+
+impl Snapshot {
+    fn of(reader: &IndexReader) -> tantivy::Result<Snapshot> {
+        let searcher = reader.searcher();
+        let page_map = query::page_map(&searcher)?;
+        Ok(Snapshot { searcher, page_map })
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -142,10 +158,10 @@ impl SearchIndex {
             .try_into()
             .map_err(|e: tantivy::TantivyError| unusable(e.to_string()))?;
         let synonyms = SynonymTable::new(&analyzers, &meta.synonyms.groups);
-        let page_map = query::page_map(&reader.searcher()).map_err(|e| unusable(e.to_string()))?;
+        let snapshot = Snapshot::of(&reader).map_err(|e| unusable(e.to_string()))?;
         Ok(SearchIndex {
             reader,
-            page_map,
+            current: RwLock::new(Arc::new(snapshot)),
             fields,
             synonyms,
             locale: Locale::from_tag(&meta.language),
@@ -153,6 +169,14 @@ impl SearchIndex {
             pages: meta.pages,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// Reads the index again, after a writer committed changes (the writer preview).
+    pub fn reload(&self) -> Result<(), String> {
+        self.reader.reload().map_err(|e| e.to_string())?;
+        let snapshot = Snapshot::of(&self.reader).map_err(|e| e.to_string())?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        Ok(())
     }
 
     /// Number of pages indexed.
@@ -197,15 +221,20 @@ impl SearchIndex {
             results.reason_code = Some("no-words");
             return results;
         }
-        let searcher = self.reader.searcher();
+        let snapshot = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let searcher = &snapshot.searcher;
         let cx = Context {
-            searcher: &searcher,
+            searcher,
             fields: &self.fields,
             synonyms: &self.synonyms,
         };
         let collector = BestPerPage {
             zh: query.chars().any(analyzer::is_cjk),
-            pages: &self.page_map,
+            pages: &snapshot.page_map,
         };
         let q = query::build(&cx, &mut plan, &query, request, false);
         let mut hits = searcher.search(&*q, &collector).unwrap_or_default();

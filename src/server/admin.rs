@@ -127,8 +127,8 @@ async fn report(
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("since: {e}")))?;
     let store = &live.store;
     let report = async {
-        let mut report = store.gap_report(period, ROWS, &state.pages).await?;
-        report.trees = store.tree_report(period, &state.triage).await?;
+        let mut report = store.gap_report(period, ROWS, &state.built().pages).await?;
+        report.trees = store.tree_report(period, &state.built().triage).await?;
         Ok::<_, analytics::StoreError>(report)
     }
     .await
@@ -142,7 +142,7 @@ async fn report(
     let state = state.clone();
     let report = tokio::task::spawn_blocking(move || {
         let mut report = report;
-        report.find_closest(&state.index);
+        report.find_closest(&state.built().index);
         report
     })
     .await

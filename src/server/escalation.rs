@@ -29,7 +29,7 @@ pub(super) async fn api_tickets(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let locale = state.index.locale();
+    let locale = state.built().index.locale();
     let answer = |status: StatusCode, message: String| {
         if form {
             failure_page(status, &message, locale)
@@ -82,7 +82,8 @@ pub(super) async fn api_tickets(
             Default::default()
         }
     };
-    let meta = new.url.as_deref().and_then(|u| state.pages.get(u));
+    let built = state.built();
+    let meta = new.url.as_deref().and_then(|u| built.pages.get(u));
     let page = new.url.as_ref().map(|url| TicketPage {
         url: url.clone(),
         title: meta.map(|m| m.title.clone()).unwrap_or_default(),
@@ -95,7 +96,7 @@ pub(super) async fn api_tickets(
     // Filed from a triage tree: the answers go with the ticket, and the most severe of them
     // (or the page's severity) sets its priority.
     let triage = match &new.triage {
-        Some((tree, path)) => match analytics::escalation(&state.triage, tree, path) {
+        Some((tree, path)) => match analytics::escalation(&built.triage, tree, path) {
             Ok(found) => Some(found),
             Err(message) => return answer(StatusCode::BAD_REQUEST, message),
         },

@@ -8,6 +8,7 @@
 
 mod admin;
 mod escalation;
+mod livereload;
 mod production;
 mod triage;
 
@@ -47,14 +48,10 @@ const QUERY_MARKER: &str = "value=\"\" data-search-query";
 pub struct AppState {
     /// The built site.
     pub out_dir: PathBuf,
-    /// Its search index.
-    pub index: SearchIndex,
-    /// `search.html` as built, with the markers the results page fills in.
-    pub search_page: Option<String>,
-    /// The pages as the build described them (for tickets), by URL path.
-    pub pages: HashMap<String, PageMeta>,
-    /// The triage trees as the build described them (for triage events and tickets).
-    pub triage: Vec<crate::triage::TreeMeta>,
+    /// What the handlers read from the build: replaced as a whole when the preview rebuilds.
+    built: std::sync::RwLock<Arc<Built>>,
+    /// The preview's live-reload channel (none in production).
+    pub(crate) live_reload: Option<livereload::Channel>,
     /// The event store and its writers, in production.
     pub live: Option<Live>,
     /// Answers of `/api/search` already given (see [`SearchCache`]).
@@ -114,6 +111,12 @@ impl SearchCache {
         self.0.as_ref()?.lock().ok()?.get(key).cloned()
     }
 
+    fn clear(&self) {
+        if let Some(Ok(mut cache)) = self.0.as_ref().map(|c| c.lock()) {
+            cache.clear();
+        }
+    }
+
     fn put(&self, key: SearchKey, answer: Arc<CachedAnswer>) {
         if let Some(Ok(mut cache)) = self.0.as_ref().map(|c| c.lock()) {
             cache.put(key, answer);
@@ -121,25 +124,71 @@ impl SearchCache {
     }
 }
 
+/// What the server reads from a build.
+#[derive(Debug)]
+pub struct Built {
+    /// The search index.
+    pub index: Arc<SearchIndex>,
+    /// `search.html` as built, with the markers the results page fills in.
+    pub search_page: Option<String>,
+    /// The pages as the build described them (for tickets), by URL path.
+    pub pages: HashMap<String, PageMeta>,
+    /// The triage trees as the build described them (for triage events and tickets).
+    pub triage: Vec<crate::triage::TreeMeta>,
+}
+
+impl Built {
+    /// Reads what the build wrote to `out_dir`; `index` reuses an index already open.
+    fn read(out_dir: &Path, index: Option<Arc<SearchIndex>>) -> Result<Built, String> {
+        let index = match index {
+            Some(index) => index,
+            None => Arc::new(SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?),
+        };
+        Ok(Built {
+            index,
+            search_page: std::fs::read_to_string(out_dir.join("search.html")).ok(),
+            pages: read_pages(out_dir)?,
+            triage: crate::triage::read_meta(out_dir)?,
+        })
+    }
+}
+
 impl AppState {
     /// State for the site built into `out_dir`.
     pub fn open(out_dir: &Path) -> Result<AppState, String> {
-        let index = SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?;
-        let search_page = std::fs::read_to_string(out_dir.join("search.html")).ok();
-        let pages = read_pages(out_dir)?;
-        let triage = crate::triage::read_meta(out_dir)?;
+        let built = Built::read(out_dir, None)?;
         Ok(AppState {
             out_dir: out_dir.to_path_buf(),
-            index,
-            search_page,
-            pages,
-            triage,
+            built: std::sync::RwLock::new(Arc::new(built)),
+            live_reload: None,
             live: None,
             cache: SearchCache::new(CACHE_ENTRIES),
             searching: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
         })
+    }
+
+    /// What the handlers read from the build, as it is now.
+    pub fn built(&self) -> Arc<Built> {
+        self.built.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Takes in what a preview rebuild changed: the index's new documents (or, with
+    /// `reopen`, a new index altogether) and the files the build describes itself in. Answers
+    /// remembered from before are forgotten.
+    pub fn refresh(&self, reopen: bool) -> Result<(), String> {
+        let old = self.built();
+        let index = if reopen {
+            None
+        } else {
+            old.index.reload()?;
+            Some(old.index.clone())
+        };
+        let built = Built::read(&self.out_dir, index)?;
+        *self.built.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
+        self.cache.clear();
+        Ok(())
     }
 
     /// Where events go, in production.
@@ -175,16 +224,27 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
         Some(p) => (p.api_limit(api), p.api_limit(admin)),
         None => (api, admin),
     };
-    let site = Router::new()
+    let mut site = Router::new()
         .route("/search", get(search_page))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(|| async { "ok\n" }));
+    if state.live_reload.is_some() {
+        site = site
+            .route(livereload::EVENTS_PATH, get(livereload::events))
+            .route(livereload::SCRIPT_PATH, get(livereload::script));
+    }
+    let mut site = site
         .merge(api)
         .merge(admin)
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             triage::outage_banner,
-        ))
+        ));
+    // Inside the production layers, so a compressed response would carry the script too.
+    if state.live_reload.is_some() {
+        site = site.layer(middleware::from_fn(livereload::inject));
+    }
+    let site = site
         .layer(middleware::from_fn(refuse_hidden))
         .with_state(state);
     match production {
@@ -235,6 +295,67 @@ pub fn serve_blocking(
             production.finish().await;
         }
         served
+    })
+}
+
+/// The writer preview's handle on its running server.
+#[derive(Debug, Clone)]
+pub struct PreviewServer {
+    state: Arc<AppState>,
+    channel: livereload::Channel,
+}
+
+impl PreviewServer {
+    /// Sends a message (JSON) to every open page: see `livereload.js` for what it may say.
+    pub fn publish(&self, message: &str) {
+        self.channel.send(message);
+    }
+
+    /// Takes in a rebuild: the index's new documents (`reopen`: a new index altogether) and
+    /// the build's descriptions of its pages and trees.
+    pub fn refresh(&self, reopen: bool) -> Result<(), String> {
+        self.state.refresh(reopen)
+    }
+}
+
+/// Serves the writer preview of the site built in `out_dir` on `addr` until Ctrl+C: the files
+/// and the search as [`serve_blocking`] does without production, plus live reload. `ready` is
+/// told the bound address and given the handle that pushes rebuilds to the open pages; it runs
+/// before the first request is answered.
+pub fn serve_preview(
+    out_dir: &Path,
+    addr: &str,
+    ready: impl FnOnce(SocketAddr, PreviewServer),
+) -> Result<(), String> {
+    let mut state = AppState::open(out_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+    let (closing_tx, closing) = tokio::sync::watch::channel(false);
+    let channel = livereload::Channel::new(closing);
+    state.live_reload = Some(channel.clone());
+    let state = Arc::new(state);
+    runtime.block_on(async move {
+        let app = app(state.clone(), None);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        ready(local, PreviewServer { state, channel });
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open event streams end, so the shutdown does not wait for the pages to close.
+            let _ = closing_tx.send(true);
+        })
+        .await
+        .map_err(|e| format!("server error: {e}"))
     })
 }
 
@@ -427,7 +548,7 @@ async fn record_search(
     let stored = answer.stored.get_or_init(|| {
         let query = analytics::scrub(analytics::clean_text(answer.query.trim(), false).trim());
         StoredQuery {
-            normalized: state.index.normalize(&query),
+            normalized: state.built().index.normalize(&query),
             lang: if query.chars().any(crate::search::is_cjk) {
                 "zh"
             } else {
@@ -460,7 +581,7 @@ async fn record_search(
 async fn run_search(state: &Arc<AppState>, request: SearchRequest) -> Option<SearchResults> {
     let _permit = state.searching.acquire().await.ok()?;
     let state = state.clone();
-    tokio::task::spawn_blocking(move || state.index.search(&request))
+    tokio::task::spawn_blocking(move || state.built().index.search(&request))
         .await
         .ok()
 }
@@ -469,7 +590,8 @@ async fn search_page(
     State(state): State<Arc<AppState>>,
     params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Some(shell) = &state.search_page else {
+    let built = state.built();
+    let Some(shell) = &built.search_page else {
         return (StatusCode::NOT_FOUND, "this site has no search page\n").into_response();
     };
     let params = params.map(|Query(p)| p).unwrap_or_default();
@@ -485,7 +607,7 @@ async fn search_page(
     let results = run_search(&state, request)
         .await
         .unwrap_or_else(|| SearchResults::empty(query));
-    let html = fill_search_page(shell, &results, kind, state.index.locale());
+    let html = fill_search_page(shell, &results, kind, built.index.locale());
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 

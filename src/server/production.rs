@@ -378,7 +378,7 @@ pub(super) async fn api_events(
         let event = serde_json::from_value::<ClientEvent>(item)
             .map_err(|e| format!("{which}{e}"))
             .and_then(|e| {
-                e.validate(at, &state.triage)
+                e.validate(at, &state.built().triage)
                     .map_err(|e| format!("{which}{e}"))
             });
         match event {

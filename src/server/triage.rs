@@ -37,7 +37,7 @@ pub(super) async fn api_triage(
     State(state): State<Arc<AppState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let locale = state.index.locale();
+    let locale = state.built().index.locale();
     let fail = |status: StatusCode, message: String| {
         let text =
             escape_html(locale.get("ticket_failed")).replace("{reason}", &escape_html(&message));
@@ -85,7 +85,7 @@ pub(super) async fn api_triage(
         }
     };
     let kind = match analytics::triage_event(
-        &state.triage,
+        &state.built().triage,
         field("tree"),
         field("step"),
         field("path"),
@@ -280,10 +280,11 @@ pub(super) async fn outage_banner(
 
 /// The known-problem banner.
 fn banner_html(outage: &Outage, state: &AppState, locale: Locale) -> String {
+    let built = state.built();
     let titles: Vec<String> = outage
         .trees
         .iter()
-        .filter_map(|(id, _)| state.triage.iter().find(|t| &t.id == id))
+        .filter_map(|(id, _)| built.triage.iter().find(|t| &t.id == id))
         .map(|t| escape_html(&t.title))
         .collect();
     let detail = if titles.is_empty() {
