@@ -480,7 +480,7 @@ impl helpbook::preview::Reporter for PreviewLog {
             return;
         }
         let mut what = update.changed.join(", ");
-        if what.len() > 100 && std::env::var_os("HELPBOOK_DEBUG_WATCH").is_none() {
+        if what.len() > 100 && self.verbosity != Verbosity::Verbose {
             what = format!("{} files", update.changed.len());
         }
         let done = if update.all {
@@ -499,7 +499,10 @@ impl helpbook::preview::Reporter for PreviewLog {
         };
         let errors = update.errors();
         let problems = if errors > 0 {
-            format!(" — {errors} {} (shown in the browser)", plural(errors, "error", "errors"))
+            format!(
+                " — {errors} {} (shown in the browser)",
+                plural(errors, "error", "errors")
+            )
         } else {
             String::new()
         };

@@ -391,8 +391,7 @@ mod tests {
     #[test]
     fn devices_and_folders_are_not_included() {
         let dir = dir_with(&[("sub/x.md", "x")]);
-        let (_, errors) =
-            expand("{{#include /dev/zero}}\n{{#include sub}}", 1, dir.path());
+        let (_, errors) = expand("{{#include /dev/zero}}\n{{#include sub}}", 1, dir.path());
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
             errors

@@ -326,6 +326,17 @@ pub fn read_page(config: &Config, source: &str) -> (Option<Page>, Vec<Diagnostic
     parse_page(config, source)
 }
 
+/// Makes the site like [`assemble`], but without checking links: the caller checks them with
+/// [`check_links`] (the preview keeps link problems page by page).
+pub fn assemble_unchecked(
+    config: Config,
+    sources: &Sources,
+    pages: Vec<Page>,
+    on_tree_page: &(dyn Fn(usize, &Page) + Sync),
+) -> (Site, Vec<Diagnostic>) {
+    assemble_with(config, sources, pages, on_tree_page, false)
+}
+
 /// Makes the site from pages already read: leaves drafts out, reads and checks the triage
 /// trees and makes their pages (handing each tree's first page to `on_tree_page` with the
 /// tree's number), builds navigation, and checks every link. Reading a page is the expensive
@@ -335,6 +346,16 @@ pub fn assemble(
     sources: &Sources,
     pages: Vec<Page>,
     on_tree_page: &(dyn Fn(usize, &Page) + Sync),
+) -> (Site, Vec<Diagnostic>) {
+    assemble_with(config, sources, pages, on_tree_page, true)
+}
+
+fn assemble_with(
+    config: Config,
+    sources: &Sources,
+    pages: Vec<Page>,
+    on_tree_page: &(dyn Fn(usize, &Page) + Sync),
+    links: bool,
 ) -> (Site, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut site = Site {
@@ -435,7 +456,9 @@ pub fn assemble(
     }
 
     collect_redirects(&mut site, &mut diags);
-    diags.extend(check_links(&site));
+    if links {
+        diags.extend(check_links(&site, None));
+    }
     (site, diags)
 }
 
@@ -552,10 +575,9 @@ fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
     let dir_of_file = path.parent().unwrap_or(&config.src_dir);
     let mut expanded = include::expand_includes(split.body, split.body_line, dir_of_file);
     diags.extend(std::mem::take(&mut expanded.errors).into_iter().map(place));
-    let mapped = markdown::expand_containers(
-        std::mem::take(&mut expanded.text),
-        |k| locale.alert_title(k),
-    );
+    let mapped = markdown::expand_containers(std::mem::take(&mut expanded.text), |k| {
+        locale.alert_title(k)
+    });
 
     let url = url_for(rel);
     let page_dir = rel.rfind('/').map_or("", |i| &rel[..i]).to_string();
@@ -936,9 +958,9 @@ fn build_summary_nav(site: &mut Site, entries: &[summary::Entry]) {
     site.nav = Nav::from_items(items);
 }
 
-/// Checks every internal link and anchor. Broken ones are errors, or warnings when
-/// `build.broken-links = "warn"`.
-fn check_links(site: &Site) -> Vec<Diagnostic> {
+/// Checks the internal links and anchors of the pages `only` (every page: `None`). Broken ones
+/// are errors, or warnings when `build.broken-links = "warn"`.
+pub fn check_links(site: &Site, only: Option<&[usize]>) -> Vec<Diagnostic> {
     let drafts: HashSet<&str> = site
         .left_out
         .iter()
@@ -1036,7 +1058,13 @@ fn check_links(site: &Site) -> Vec<Diagnostic> {
         }
         out
     };
-    site.pages.par_iter().flat_map_iter(check_page).collect()
+    match only {
+        Some(ids) => ids
+            .par_iter()
+            .flat_map_iter(|&id| check_page(&site.pages[id]))
+            .collect(),
+        None => site.pages.par_iter().flat_map_iter(check_page).collect(),
+    }
 }
 
 /// Column of `dest` on `line` (1 when it cannot be found, e.g. inside an include).

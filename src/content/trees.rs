@@ -608,7 +608,10 @@ pub(crate) fn expand_embeds(site: &mut Site, trees: &[Tree]) -> Vec<Diagnostic> 
     let by_id: HashMap<&str, &Tree> = trees.iter().map(|t| (t.id.as_str(), t)).collect();
     let config = &site.config;
     for page in &mut site.pages {
-        let Some(unexpanded) = page.unexpanded.as_deref().filter(|_| page.kind != Kind::Triage)
+        let Some(unexpanded) = page
+            .unexpanded
+            .as_deref()
+            .filter(|_| page.kind != Kind::Triage)
         else {
             continue;
         };

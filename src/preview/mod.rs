@@ -48,6 +48,8 @@ pub struct Preview {
     nav: NavView,
     /// Fingerprints of the triage pages, as of the last rebuild.
     tree_prints: HashMap<String, u64>,
+    /// Whether the files describing the whole site (sitemap, page list) are out of date.
+    extras_due: bool,
     problems: Problems,
 }
 
@@ -69,11 +71,24 @@ struct Problems {
     discover: Vec<Diagnostic>,
     /// Reading each page, by the page's file as shown.
     files: HashMap<String, Vec<Diagnostic>>,
-    /// Putting the site together: trees, links, duplicate URLs.
+    /// Putting the site together: trees, duplicate URLs, aliases.
     site: Vec<Diagnostic>,
+    /// Broken links, by the file of the page that has them.
+    links: HashMap<String, Vec<Diagnostic>>,
 }
 
 impl Problems {
+    /// Takes the link problems of `checked` pages' files (`files`), replacing what was known.
+    fn set_links(&mut self, files: impl IntoIterator<Item = String>, found: Vec<Diagnostic>) {
+        for file in files {
+            self.links.remove(&file);
+        }
+        for d in found {
+            let file = d.path.as_deref().map(display_path).unwrap_or_default();
+            self.links.entry(file).or_default().push(d);
+        }
+    }
+
     fn all(&self) -> Vec<Diagnostic> {
         let mut all: Vec<Diagnostic> = self
             .setup
@@ -81,6 +96,7 @@ impl Problems {
             .chain(&self.discover)
             .chain(self.files.values().flatten())
             .chain(&self.site)
+            .chain(self.links.values().flatten())
             .cloned()
             .collect();
         all.sort_by(|a, b| {
@@ -100,6 +116,7 @@ impl Problems {
             .values()
             .flatten()
             .chain(&self.site)
+            .chain(self.links.values().flatten())
             .filter(|d| d.is_error())
             .filter_map(|d| d.path.as_deref().map(display_path))
             .collect()
@@ -225,7 +242,8 @@ fn snippet(d: &Diagnostic) -> Option<String> {
 /// What a page shows of another (for navigation) and what others show of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct NavEntry {
-    /// URL of the parent entry's page; `None` at the top level (or under an entry with no page).
+    /// URL of the parent entry's page; `None` at the top level, under an entry with no page,
+    /// and for an entry with no page itself (any change to those rebuilds every page).
     parent: Option<String>,
     item_title: String,
     number: Option<String>,
@@ -246,14 +264,37 @@ fn nav_view(site: &Site) -> NavView {
     let url = |i: usize| site.pages[i].url.clone();
     nav.items
         .iter()
-        .filter_map(|item| {
-            let id = item.page?;
+        .map(|item| {
+            let parent = item.parent.and_then(|p| nav.items[p].page).map(url);
+            let Some(id) = item.page else {
+                // A part title, a separator or a draft chapter of SUMMARY.md: known by its
+                // title under its parent.
+                let key = format!(
+                    "\u{0}{:?}\u{0}{}\u{0}{}",
+                    item.kind,
+                    item.title,
+                    parent.as_deref().unwrap_or("")
+                );
+                let entry = NavEntry {
+                    parent: None,
+                    item_title: item.title.clone(),
+                    number: item.number.clone(),
+                    prev: None,
+                    next: None,
+                    title: String::new(),
+                    description: None,
+                    kind: Kind::Guide,
+                    severity: None,
+                    is_index: false,
+                };
+                return (key, entry);
+            };
             let page = &site.pages[id];
             let (prev, next) = nav.neighbours(id).unwrap_or((None, None));
-            Some((
+            (
                 page.url.clone(),
                 NavEntry {
-                    parent: item.parent.and_then(|p| nav.items[p].page).map(url),
+                    parent,
                     item_title: item.title.clone(),
                     number: item.number.clone(),
                     prev: prev.map(url),
@@ -264,7 +305,7 @@ fn nav_view(site: &Site) -> NavView {
                     severity: page.front.severity,
                     is_index: page.is_index,
                 },
-            ))
+            )
         })
         .collect()
 }
@@ -375,10 +416,10 @@ impl Preview {
             problems.files.entry(file).or_default().push(d);
         }
         let base = sources.pages.len();
-        let (site, assembled) = content::assemble(config, &sources, pages, &|i, page| {
-            record(base + i, page)
-        });
+        let (site, assembled) =
+            content::assemble_unchecked(config, &sources, pages, &|i, page| record(base + i, page));
         problems.site = assembled;
+        problems.set_links([], content::check_links(&site, None));
 
         let (written, indexed) = std::thread::scope(|scope| {
             let finisher = indexer.map(|indexer| scope.spawn(move || indexer.finish()));
@@ -417,6 +458,7 @@ impl Preview {
             keys,
             next_key,
             pending: Vec::new(),
+            extras_due: false,
             problems,
         };
         let update = Update {
@@ -589,9 +631,14 @@ impl Preview {
         update
     }
 
-    /// Brings the search index up to date with the last [`Preview::update`]. Returns whether
-    /// it changed.
-    pub fn commit_search(&mut self) -> bool {
+    /// Finishes the last [`Preview::update`] after the pages were reloaded: writes the files
+    /// that describe the whole site and brings the search index up to date. Returns whether the
+    /// index changed.
+    pub fn finish(&mut self) -> bool {
+        if std::mem::take(&mut self.extras_due) {
+            let (_, errors) = render::write_extras(&self.site, &self.theme);
+            self.problems.setup.extend(errors);
+        }
         if self.pending.is_empty() {
             return false;
         }
@@ -611,6 +658,144 @@ impl Preview {
                 false
             }
         }
+    }
+
+    /// Search key of the page at `url`, a new one for a new page.
+    fn key_for(&mut self, url: &str) -> u64 {
+        if let Some(&key) = self.keys.get(url) {
+            return key;
+        }
+        let key = self.next_key;
+        self.next_key += 1;
+        self.keys.insert(url.to_string(), key);
+        key
+    }
+
+    /// The common edit, done without putting the site together again: pages whose text
+    /// changed but not what other pages show of them (title, description, kind, severity,
+    /// URL), not drafts, not embedding or referenced by a tree. `None` when the edit is not
+    /// that simple.
+    fn update_in_place(&mut self, changes: &ContentChanges) -> Option<Update> {
+        if changes.rescan || changes.trees || changes.summary || !changes.assets.is_empty() {
+            return None;
+        }
+        let site = &self.site;
+        let ids: Vec<usize> = changes
+            .pages
+            .iter()
+            .map(|source| {
+                site.pages
+                    .iter()
+                    .position(|p| &p.source == source && !p.generated && p.triage.is_none())
+            })
+            .collect::<Option<_>>()?;
+        // A tree's fix page shows the first steps of the guide it leads to.
+        let referenced = |page: &Page| {
+            site.pages.iter().any(|p| {
+                p.triage
+                    .as_ref()
+                    .and_then(|t| t.fix.as_ref())
+                    .and_then(|f| f.url.as_deref())
+                    .is_some_and(|u| u.split('#').next().unwrap_or(u).ends_with(&page.url))
+            })
+        };
+        if ids.iter().any(|&id| referenced(&site.pages[id])) {
+            return None;
+        }
+        let read: Vec<(Option<Page>, Vec<Diagnostic>)> = ids
+            .par_iter()
+            .map(|&id| content::read_page(&site.config, &site.pages[id].source))
+            .collect();
+        let same_shape = |old: &Page, new: &Page| {
+            old.url == new.url
+                && old.title == new.title
+                && old.description == new.description
+                && old.kind == new.kind
+                && old.lang == new.lang
+                && old.front.severity == new.front.severity
+                && old.front.draft == new.front.draft
+                && old.front.weight == new.front.weight
+                && old.front.aliases == new.front.aliases
+                && old.unexpanded.is_none()
+                && new.unexpanded.is_none()
+        };
+        let simple = read.iter().zip(&ids).all(|((page, diags), &id)| {
+            let broken = diags.iter().any(Diagnostic::is_error);
+            broken
+                || page
+                    .as_ref()
+                    .is_some_and(|p| same_shape(&site.pages[id], p))
+        });
+        if !simple {
+            return None;
+        }
+
+        let mut replaced = Vec::new();
+        let mut recheck: BTreeSet<usize> = BTreeSet::new();
+        for ((page, diags), id) in read.into_iter().zip(ids) {
+            let file = src_display(&self.site.config, &self.site.pages[id].source);
+            let broken = diags.iter().any(Diagnostic::is_error);
+            self.problems.files.insert(file, diags);
+            // A page that reads with errors keeps its last good version.
+            let Some(mut page) = page.filter(|_| !broken) else {
+                continue;
+            };
+            page.id = id;
+            let old = std::mem::replace(&mut self.site.pages[id], page);
+            recheck.insert(id);
+            let new = &self.site.pages[id];
+            let ids_of = |p: &Page| p.headings.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+            if ids_of(&old) != ids_of(new) {
+                // Links into the page may have lost (or found) their anchor.
+                for other in &self.site.pages {
+                    let links_here = other.links.iter().any(|l| match &l.target {
+                        content::Target::Page { source, .. } => *source == new.source,
+                        content::Target::Output { url, .. } => *url == new.url,
+                        _ => false,
+                    });
+                    if links_here {
+                        recheck.insert(other.id);
+                    }
+                }
+            }
+            replaced.push(id);
+        }
+        let site = &self.site;
+        let recheck: Vec<usize> = recheck.into_iter().collect();
+        let files: Vec<String> = recheck
+            .iter()
+            .map(|&id| src_display(&site.config, &site.pages[id].source))
+            .collect();
+        self.problems
+            .set_links(files, content::check_links(site, Some(&recheck)));
+        let broken = self.problems.files_with_errors();
+        let out = &site.config.out_dir;
+        let ids: Vec<usize> = replaced
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let page = &site.pages[id];
+                !broken.contains(&src_display(&site.config, &page.source))
+                    || !out.join(&page.url).exists()
+            })
+            .collect();
+        if let Err(errors) = render::write_pages(site, &self.theme, &ids) {
+            self.problems.setup = errors;
+        } else {
+            self.problems.setup.clear();
+        }
+        let mut update = Update {
+            rewritten: ids.iter().map(|&id| site.pages[id].url.clone()).collect(),
+            ..Update::default()
+        };
+        for id in replaced {
+            let url = self.site.pages[id].url.clone();
+            let key = self.key_for(&url);
+            self.pending.push((key, Some(id)));
+            update.search = SearchChange::Updated;
+            self.extras_due = true;
+        }
+        Some(update)
     }
 
     /// `book.toml` (or the synonyms) changed: everything is built again, the index too.
@@ -675,7 +860,17 @@ impl Preview {
 
     /// Pages, trees or assets changed.
     fn update_content(&mut self, mut changes: ContentChanges) -> Update {
+        if let Some(update) = self.update_in_place(&changes) {
+            return update;
+        }
         let mut update = Update::default();
+        let t0 = Instant::now();
+        let trace = std::env::var_os("HELPBOOK_TRACE_PREVIEW").is_some();
+        let mark = |what: &str| {
+            if trace {
+                eprintln!("  {what}: {:.1} ms", t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        };
         // The site is taken apart and put together again around the pages read again.
         let placeholder = Site {
             config: self.site.config.clone(),
@@ -745,16 +940,22 @@ impl Preview {
             }
         }
         drop(current);
+        mark("read");
 
-        let (site, assembled) = content::assemble(config, &self.sources, keep, &|_, _| {});
+        let (site, assembled) =
+            content::assemble_unchecked(config, &self.sources, keep, &|_, _| {});
         self.problems.site = assembled;
+        self.problems.links.clear();
+        self.problems
+            .set_links([], content::check_links(&site, None));
         self.site = site;
+        mark("assemble");
         let site = &self.site;
         let out = &site.config.out_dir;
 
         // Which pages to render.
         let nav = nav_view(site);
-        let mut all = changes.summary;
+        let mut all = false;
         let mut parents: HashSet<&str> = HashSet::new();
         let mut dirty: HashSet<usize> = HashSet::new();
         let moved = nav
@@ -840,10 +1041,12 @@ impl Preview {
                 || !out.join(&page.url).exists()
         });
         ids.sort_unstable();
+        mark("dirty");
         let mut errors = Vec::new();
         if let Err(e) = render::write_pages(site, &self.theme, &ids) {
             errors.extend(e);
         }
+        mark("write pages");
 
         // Pages that are gone, and what describes the whole site.
         let removed: Vec<String> = old_urls
@@ -859,17 +1062,15 @@ impl Preview {
                 let _ = std::fs::remove_file(out.join(from));
             }
         }
-        let metadata_changed = site.pages.iter().any(|p| {
-            accepted.contains(&p.source) && !p.generated
-        });
-        if nav_changed
+        let metadata_changed = site
+            .pages
+            .iter()
+            .any(|p| accepted.contains(&p.source) && !p.generated);
+        self.extras_due = nav_changed
             || !removed.is_empty()
             || trees_changed
             || metadata_changed
-            || old_redirects != site.redirects
-        {
-            errors.extend(render::write_extras(site, &self.theme).1);
-        }
+            || old_redirects != site.redirects;
         for asset in &changes.assets {
             if site.assets.contains(asset) {
                 if let Err(d) = render::copy_asset(site, asset) {
@@ -880,6 +1081,7 @@ impl Preview {
             }
         }
         self.problems.setup = errors;
+        mark("extras");
 
         // The search documents of what changed, for commit_search.
         let starts: HashSet<&str> = site.trees.iter().map(|t| t.url.as_str()).collect();
@@ -888,10 +1090,15 @@ impl Preview {
             let changed_start = starts.contains(page.url.as_str())
                 && self.tree_prints.get(&page.url) != prints.get(&page.url);
             if (changed_page && !page.generated) || changed_start {
-                let key = *self.keys.entry(page.url.clone()).or_insert_with(|| {
-                    self.next_key += 1;
-                    self.next_key - 1
-                });
+                let key = match self.keys.get(&page.url) {
+                    Some(&key) => key,
+                    None => {
+                        let key = self.next_key;
+                        self.next_key += 1;
+                        self.keys.insert(page.url.clone(), key);
+                        key
+                    }
+                };
                 self.pending.push((key, Some(page.id)));
             }
         }

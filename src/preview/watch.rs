@@ -119,7 +119,7 @@ fn refresh(
     handle: &PreviewServer,
     reporter: &impl Reporter,
 ) {
-    let committed = preview.commit_search();
+    let committed = preview.finish();
     let reopen = update.search == SearchChange::Reopen;
     if (committed || reopen || update.wrote())
         && let Err(e) = handle.refresh(reopen)

@@ -355,7 +355,9 @@ fn page_documents(f: &Fields, key: u64, page: &Page) -> Vec<TantivyDocument> {
             (true, Some(d)) => format!("{d}\n{}", section.text).into(),
             _ => section.text.as_str().into(),
         };
-        if body.trim().is_empty() && section.code.trim().is_empty() && section.heading.trim().is_empty()
+        if body.trim().is_empty()
+            && section.code.trim().is_empty()
+            && section.heading.trim().is_empty()
         {
             continue;
         }
@@ -436,7 +438,10 @@ impl IndexUpdater {
     pub fn replace(&mut self, key: u64, page: Option<&Page>) -> Result<(), Diagnostic> {
         self.writer
             .delete_term(tantivy::Term::from_field_u64(self.fields.page, key));
-        for doc in page.map(|p| page_documents(&self.fields, key, p)).unwrap_or_default() {
+        for doc in page
+            .map(|p| page_documents(&self.fields, key, p))
+            .unwrap_or_default()
+        {
             self.writer
                 .add_document(doc)
                 .map_err(|e| index_error(&self.dir, "cannot add a document", &e))?;

@@ -64,7 +64,10 @@ impl Channel {
     }
 
     fn latest(&self) -> Arc<str> {
-        self.latest.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

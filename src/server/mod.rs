@@ -232,14 +232,14 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
             .route(livereload::EVENTS_PATH, get(livereload::events))
             .route(livereload::SCRIPT_PATH, get(livereload::script));
     }
-    let mut site = site
-        .merge(api)
-        .merge(admin)
-        .fallback_service(files)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            triage::outage_banner,
-        ));
+    let mut site =
+        site.merge(api)
+            .merge(admin)
+            .fallback_service(files)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                triage::outage_banner,
+            ));
     // Inside the production layers, so a compressed response would carry the script too.
     if state.live_reload.is_some() {
         site = site.layer(middleware::from_fn(livereload::inject));

@@ -7,6 +7,7 @@ mod fixtures;
 mod gaps;
 mod invalid;
 mod markdown;
+mod preview;
 mod search;
 mod server;
 mod support;
