@@ -145,6 +145,8 @@
     var first = version === null;
     var changed = version !== null && message.version !== version;
     version = message.version;
+    // Which rebuild this page has heard of (tests and the curious read it).
+    document.documentElement.setAttribute("data-preview-version", String(version));
     showOverlay(message);
     // The first message on (re)connecting is the state as it is; a rebuild this page missed
     // while disconnected still reloads it.

@@ -8,6 +8,7 @@ mod gaps;
 mod invalid;
 mod markdown;
 mod preview;
+mod preview_browser;
 mod search;
 mod server;
 mod support;
