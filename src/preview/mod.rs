@@ -136,6 +136,8 @@ pub struct Update {
     pub css: bool,
     /// Pages that no longer exist, by output path.
     pub removed: Vec<String>,
+    /// Files copied as they are (images) that were published or removed, by output path.
+    pub assets: Vec<String>,
     /// Every problem of the site as it is now, errors first.
     pub problems: Vec<Diagnostic>,
     /// Time from the start of the rebuild until the pages were written.
@@ -159,7 +161,11 @@ pub enum SearchChange {
 impl Update {
     /// Whether anything was rebuilt.
     pub fn wrote(&self) -> bool {
-        self.all || self.css || !self.rewritten.is_empty() || !self.removed.is_empty()
+        self.all
+            || self.css
+            || !self.rewritten.is_empty()
+            || !self.removed.is_empty()
+            || !self.assets.is_empty()
     }
 
     /// Number of errors.
@@ -1027,6 +1033,15 @@ impl Preview {
                 }
             }
         }
+        // Pages showing a changed image reload to show it.
+        for page in &site.pages {
+            let shows = page.links.iter().any(
+                |l| matches!(&l.target, content::Target::Asset(a) if changes.assets.contains(a)),
+            );
+            if shows {
+                dirty.insert(page.id);
+            }
+        }
         let mut ids: Vec<usize> = if all {
             (0..site.pages.len()).collect()
         } else {
@@ -1122,6 +1137,7 @@ impl Preview {
             update.search = SearchChange::Updated;
         }
 
+        update.assets = changes.assets.iter().cloned().collect();
         update.all = all;
         update.rewritten = ids.iter().map(|&i| site.pages[i].url.clone()).collect();
         update.removed = removed;

@@ -130,7 +130,9 @@ fn wait_for_search(server: &Server, query: &str, url: &str, found: bool) {
 }
 
 fn write(site: &TestSite, rel: &str, text: &str) {
-    std::fs::write(site.root().join(rel), text).expect("write");
+    let path = site.root().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).expect("create the folder");
+    std::fs::write(path, text).expect("write");
 }
 
 fn small_site() -> TestSite {
@@ -272,6 +274,61 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     );
     assert_eq!(server.get("/other/gamma.html").0, 404);
     assert_eq!(server.get("/other/gamma-ray.html").0, 200);
+
+    // 7. A file a page includes: the page is rebuilt with it.
+    write(&site, "content/snippets/note.md", "Included fig text.\n");
+    write(
+        &site,
+        "content/other/gamma-ray.md",
+        "# Gamma\n\n{{#include ../snippets/note.md}}\n",
+    );
+    live.wait_for("include", |m| rewrote(m, "other/gamma-ray.html"));
+    write(&site, "content/snippets/note.md", "Included date text.\n");
+    live.wait_for("included file changed", |m| {
+        rewrote(m, "other/gamma-ray.html")
+    });
+    assert!(
+        server
+            .get("/other/gamma-ray.html")
+            .2
+            .contains("Included date text.")
+    );
+
+    // 8. A new image is published; a deleted one is gone.
+    write(&site, "content/guide/pic.png", "not really a PNG");
+    live.wait_for("new asset", |m| {
+        m["type"] == "reload" && m["pages"] == serde_json::json!([])
+    });
+    assert_eq!(server.get("/guide/pic.png").0, 200);
+    std::fs::remove_file(site.root().join("content/guide/pic.png")).unwrap();
+    live.wait_for("asset deleted", |m| {
+        m["type"] == "reload" && m["pages"] == serde_json::json!([])
+    });
+    assert_eq!(server.get("/guide/pic.png").0, 404);
+
+    // 9. book.toml: everything is rebuilt.
+    write(&site, "book.toml", "[book]\ntitle = \"Renamed help\"\n");
+    let m = live.wait_for("book.toml", |m| m["all"] == true);
+    assert!(errors_of(&m).is_empty(), "{m:#}");
+    assert!(server.get("/guide/beta.html").2.contains("Renamed help"));
+    wait_for_search(&server, "kumquat", "/guide/alpha.html", true);
+    server.stop();
+}
+
+/// A site with errors is served all the same: the first message reports them.
+#[test]
+fn serve_starts_on_a_site_with_errors() {
+    let site = small_site().page("guide/broken.md", "# Broken\n\nSee [gone](gone.md).\n");
+    let server = Server::start(site.root());
+    let (_, first) = LiveEvents::connect(&server.addr);
+    let errors = errors_of(&first);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("content/guide/broken.md:3") && e.contains("gone.md")),
+        "{first:#}"
+    );
+    assert_eq!(server.get("/guide/alpha.html").0, 200);
     server.stop();
 }
 
@@ -373,6 +430,24 @@ fn mistakes_show_where_they_are_and_the_last_good_page_stays() {
             .any(|e| e.starts_with("content/triage/sound.yaml:10"))
     });
     assert!(errors_of(&m).iter().any(|e| e.contains("nobody")), "{m:#}");
+    // Fixed: its pages are served.
+    write(
+        &site,
+        "content/triage/sound.yaml",
+        "id: sound\ntitle: No sound\ndescription: Sound problems.\naudience: teacher\nstart: who\nnodes:\n  who:\n    question: Who cannot hear?\n    options:\n      - { label: Everyone, answer: Unmute yourself. }\n",
+    );
+    let m = live.wait_for("tree fixed", |m| rewrote(m, "triage/sound/index.html"));
+    // The heading beta links to is still missing; the tree is fine.
+    assert!(
+        !errors_of(&m).iter().any(|e| e.contains("sound.yaml")),
+        "{m:#}"
+    );
+    assert!(
+        server
+            .get("/triage/sound/index.html")
+            .2
+            .contains("Who cannot hear?")
+    );
     // Still serving.
     assert_eq!(server.get("/index.html").0, 200);
     let status = server.stop();
