@@ -335,6 +335,9 @@ fn tree_prints(site: &Site) -> HashMap<String, u64> {
         .collect()
 }
 
+/// A page read again: the page, if it could be read at all, and its problems.
+type Reread = (Option<Page>, Vec<Diagnostic>);
+
 /// What changed in the content folder.
 #[derive(Debug, Default)]
 struct ContentChanges {
@@ -708,7 +711,7 @@ impl Preview {
         if ids.iter().any(|&id| referenced(&site.pages[id])) {
             return None;
         }
-        let read: Vec<(Option<Page>, Vec<Diagnostic>)> = ids
+        let read: Vec<Reread> = ids
             .par_iter()
             .map(|&id| content::read_page(&site.config, &site.pages[id].source))
             .collect();
@@ -923,7 +926,7 @@ impl Preview {
             .iter()
             .filter(|p| current.contains(p.as_str()))
             .collect();
-        let read: Vec<(&String, (Option<Page>, Vec<Diagnostic>))> = to_read
+        let read: Vec<(&String, Reread)> = to_read
             .par_iter()
             .map(|source| (*source, content::read_page(&config, source)))
             .collect();
