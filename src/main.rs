@@ -475,7 +475,14 @@ impl helpbook::preview::Reporter for PreviewLog {
     }
 
     fn rebuilt(&self, update: &helpbook::preview::Update) {
-        self.problems(update);
+        // Notes (ignored settings and the like) were shown at the start.
+        let problems: Vec<Diagnostic> = update
+            .problems
+            .iter()
+            .filter(|d| d.severity != Severity::Note)
+            .cloned()
+            .collect();
+        print_diagnostics(&problems, self.verbosity);
         if self.verbosity == Verbosity::Quiet {
             return;
         }
