@@ -880,6 +880,34 @@ impl Preview {
                 eprintln!("  {what}: {:.1} ms", t0.elapsed().as_secs_f64() * 1000.0);
             }
         };
+        if changes.rescan {
+            let (sources, found) = Sources::discover(&self.site.config);
+            self.problems.discover = found;
+            let before: HashSet<&str> = self.sources.pages.iter().map(String::as_str).collect();
+            let now: HashSet<&str> = sources.pages.iter().map(String::as_str).collect();
+            // A Markdown file that is not built (not in SUMMARY.md) changes nothing.
+            changes
+                .pages
+                .retain(|p| before.contains(p.as_str()) || now.contains(p.as_str()));
+            let added: Vec<String> = sources
+                .pages
+                .iter()
+                .filter(|p| !before.contains(p.as_str()))
+                .cloned()
+                .collect();
+            let removed = before.len() + added.len() != now.len();
+            changes.pages.extend(added);
+            let unchanged = changes.pages.is_empty()
+                && !removed
+                && !changes.trees
+                && !changes.summary
+                && changes.assets.is_empty()
+                && sources.trees == self.sources.trees;
+            self.sources = sources;
+            if unchanged {
+                return Update::default();
+            }
+        }
         // The site is taken apart and put together again around the pages read again.
         let placeholder = Site {
             config: self.site.config.clone(),
@@ -899,19 +927,6 @@ impl Preview {
         let old_assets: HashSet<String> = std::mem::take(&mut old.assets).into_iter().collect();
         let (config, pages) = old.into_parts();
 
-        if changes.rescan {
-            let (sources, found) = Sources::discover(&config);
-            self.problems.discover = found;
-            let before: HashSet<&str> = self.sources.pages.iter().map(String::as_str).collect();
-            let added: Vec<String> = sources
-                .pages
-                .iter()
-                .filter(|p| !before.contains(p.as_str()))
-                .cloned()
-                .collect();
-            changes.pages.extend(added);
-            self.sources = sources;
-        }
         let current: HashSet<&str> = self.sources.pages.iter().map(String::as_str).collect();
         let (olds, mut keep): (Vec<Page>, Vec<Page>) = pages.into_iter().partition(|p| {
             changes.pages.contains(&p.source) || !current.contains(p.source.as_str())
