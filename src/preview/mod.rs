@@ -42,7 +42,7 @@ pub struct Preview {
     /// Search key of every indexed page, by URL.
     keys: HashMap<String, u64>,
     next_key: u64,
-    /// Index changes waiting for [`Preview::commit_search`]: (key, page id or none).
+    /// Index changes waiting for [`Preview::finish`]: (key, page id or none).
     pending: Vec<(u64, Option<usize>)>,
     /// What each page shows of the others, as of the last rebuild.
     nav: NavView,
@@ -65,8 +65,10 @@ impl std::fmt::Debug for Preview {
 /// Every problem the preview knows of, by where it came from.
 #[derive(Debug, Default)]
 struct Problems {
-    /// book.toml, the theme, writing, indexing.
+    /// book.toml and the theme.
     setup: Vec<Diagnostic>,
+    /// Writing the last rebuild's files and indexing them.
+    write: Vec<Diagnostic>,
     /// Walking the content folder and SUMMARY.md.
     discover: Vec<Diagnostic>,
     /// Reading each page, by the page's file as shown.
@@ -93,6 +95,7 @@ impl Problems {
         let mut all: Vec<Diagnostic> = self
             .setup
             .iter()
+            .chain(&self.write)
             .chain(&self.discover)
             .chain(self.files.values().flatten())
             .chain(&self.site)
@@ -504,7 +507,7 @@ impl Preview {
     }
 
     /// Rebuilds what the changes to `paths` (created, changed, deleted or renamed files and
-    /// folders) affect. The search index is brought up to date by [`Preview::commit_search`],
+    /// folders) affect. The search index is brought up to date by [`Preview::finish`],
     /// so the pages can be reloaded first.
     pub fn update(&mut self, paths: &[PathBuf]) -> Update {
         let start = Instant::now();
@@ -646,7 +649,7 @@ impl Preview {
     pub fn finish(&mut self) -> bool {
         if std::mem::take(&mut self.extras_due) {
             let (_, errors) = render::write_extras(&self.site, &self.theme);
-            self.problems.setup.extend(errors);
+            self.problems.write.extend(errors);
         }
         if self.pending.is_empty() {
             return false;
@@ -663,7 +666,7 @@ impl Preview {
         match result.and_then(|()| index.commit()) {
             Ok(()) => true,
             Err(d) => {
-                self.problems.setup.push(d);
+                self.problems.write.push(d);
                 false
             }
         }
@@ -788,11 +791,9 @@ impl Preview {
                     || !out.join(&page.url).exists()
             })
             .collect();
-        if let Err(errors) = render::write_pages(site, &self.theme, &ids) {
-            self.problems.setup = errors;
-        } else {
-            self.problems.setup.clear();
-        }
+        self.problems.write = render::write_pages(site, &self.theme, &ids)
+            .err()
+            .unwrap_or_default();
         let mut update = Update {
             rewritten: ids.iter().map(|&id| site.pages[id].url.clone()).collect(),
             ..Update::default()
@@ -849,7 +850,7 @@ impl Preview {
         self.theme = theme;
         let mut errors = render::write_static(&self.site, &self.theme);
         if !pages {
-            self.problems.setup = errors;
+            self.problems.write = errors;
             return Update {
                 css: true,
                 ..Update::default()
@@ -860,7 +861,7 @@ impl Preview {
             errors.extend(e);
         }
         errors.extend(render::write_extras(&self.site, &self.theme).1);
-        self.problems.setup = errors;
+        self.problems.write = errors;
         Update {
             all: true,
             ..Update::default()
@@ -1113,28 +1114,27 @@ impl Preview {
                 let _ = std::fs::remove_file(out.join(asset));
             }
         }
-        self.problems.setup = errors;
+        self.problems.write = errors;
         mark("extras");
 
-        // The search documents of what changed, for commit_search.
+        // The search documents of what changed, for `finish`.
         let starts: HashSet<&str> = site.trees.iter().map(|t| t.url.as_str()).collect();
-        for page in &site.pages {
-            let changed_page = accepted.contains(&page.source) && page.triage.is_none();
-            let changed_start = starts.contains(page.url.as_str())
-                && self.tree_prints.get(&page.url) != prints.get(&page.url);
-            if (changed_page && !page.generated) || changed_start {
-                let key = match self.keys.get(&page.url) {
-                    Some(&key) => key,
-                    None => {
-                        let key = self.next_key;
-                        self.next_key += 1;
-                        self.keys.insert(page.url.clone(), key);
-                        key
-                    }
-                };
-                self.pending.push((key, Some(page.id)));
-            }
+        let reindex: Vec<(String, usize)> = site
+            .pages
+            .iter()
+            .filter(|page| {
+                let changed_page = accepted.contains(&page.source) && page.triage.is_none();
+                let changed_start = starts.contains(page.url.as_str())
+                    && self.tree_prints.get(&page.url) != prints.get(&page.url);
+                (changed_page && !page.generated) || changed_start
+            })
+            .map(|page| (page.url.clone(), page.id))
+            .collect();
+        for (url, id) in reindex {
+            let key = self.key_for(&url);
+            self.pending.push((key, Some(id)));
         }
+        let site = &self.site;
         // Pages that are gone (deleted, renamed, now drafts) leave the index.
         let indexed: Vec<String> = self
             .keys

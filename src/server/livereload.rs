@@ -146,7 +146,9 @@ pub(crate) async fn inject(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let encoded = parts.headers.contains_key(header::CONTENT_ENCODING);
-    if !html || encoded {
+    // Whole pages only (a page or the 404 page), not a range of one.
+    let whole = matches!(parts.status, StatusCode::OK | StatusCode::NOT_FOUND);
+    if !html || encoded || !whole {
         return Response::from_parts(parts, body);
     }
     let bytes = match axum::body::to_bytes(body, MAX_PAGE).await {

@@ -277,12 +277,7 @@ pub fn serve_blocking(
             state.cache = SearchCache::new(p.search_cache());
         }
         let app = app(Arc::new(state), production.as_ref());
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let (listener, local) = listen(addr).await?;
         ready(local);
         let served = axum::serve(
             listener,
@@ -338,12 +333,7 @@ pub fn serve_preview(
     let state = Arc::new(state);
     runtime.block_on(async move {
         let app = app(state.clone(), None);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let (listener, local) = listen(addr).await?;
         ready(local, PreviewServer { state, channel });
         axum::serve(
             listener,
@@ -357,6 +347,14 @@ pub fn serve_preview(
         .await
         .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// Listens on `addr`; the address bound (the port chosen, for port 0).
+async fn listen(addr: &str) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let fail = |e: std::io::Error| format!("cannot listen on {addr}: {e}");
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(fail)?;
+    let local = listener.local_addr().map_err(fail)?;
+    Ok((listener, local))
 }
 
 /// Ctrl+C, or SIGTERM (what container runtimes and systemd send).
