@@ -225,7 +225,8 @@ fn snippet(d: &Diagnostic) -> Option<String> {
     if d.line == 0 {
         return None;
     }
-    let first = d.line.saturating_sub(2).max(1);
+    // The line before, the line, the line after.
+    let first = d.line.saturating_sub(1).max(1);
     let width = (d.line + 1).to_string().len();
     let mut out = String::new();
     for (i, text) in source
@@ -440,7 +441,7 @@ impl Preview {
             (written, indexed)
         });
         if let Err(errors) = written {
-            problems.setup.extend(errors);
+            problems.write.extend(errors);
         }
         let index = match indexed {
             Some(Ok(stats)) => IndexUpdater::open(&stats.dir)
@@ -1162,5 +1163,59 @@ impl Preview {
         self.nav = nav;
         self.tree_prints = prints;
         update
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editors_temporary_files_are_not_changes() {
+        for name in [
+            ".alpha.md.swp",
+            "alpha.md~",
+            "4913",
+            "alpha.md___jb_tmp___",
+            "#alpha.md#",
+        ] {
+            assert!(is_temporary(name), "{name}");
+        }
+        assert!(!is_temporary("alpha.md"));
+        assert!(!is_temporary("2024.md"));
+    }
+
+    #[test]
+    fn a_problem_shows_its_lines_with_a_caret() {
+        let d = Diagnostic::error("bad")
+            .at(3, 8)
+            .with_source(std::sync::Arc::from("one\ntwo\ntitle: [x\nfour\nfive\n"));
+        assert_eq!(
+            snippet(&d).unwrap(),
+            "2 | two\n3 | title: [x\n  |        ^\n4 | four\n"
+        );
+        assert_eq!(snippet(&Diagnostic::error("no place")), None);
+    }
+
+    #[test]
+    fn messages_say_what_the_open_pages_do() {
+        let kind = |u: &Update| -> String {
+            let v: serde_json::Value = serde_json::from_str(&u.message(7)).unwrap();
+            assert_eq!(v["version"], 7);
+            v["type"].as_str().unwrap().to_string()
+        };
+        let mut u = Update {
+            rewritten: vec!["a.html".into()],
+            ..Update::default()
+        };
+        assert_eq!(kind(&u), "reload");
+        u.rewritten.clear();
+        assert_eq!(kind(&u), "status");
+        u.css = true;
+        assert_eq!(kind(&u), "css");
+        u.all = true;
+        assert_eq!(kind(&u), "reload");
+        let v: serde_json::Value = serde_json::from_str(&u.message(1)).unwrap();
+        assert_eq!(v["pages"], serde_json::json!([]), "every page: no list");
     }
 }
