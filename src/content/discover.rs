@@ -26,20 +26,58 @@ pub(crate) struct Discovered {
     pub problems: Vec<Diagnostic>,
 }
 
-/// Data files read by other stages, never copied as assets.
-fn is_data_file(rel: &str) -> bool {
-    let yaml = rel.ends_with(".yaml") || rel.ends_with(".yml");
-    yaml && (rel.starts_with("triage/")
-        || rel == "glossary.yaml"
-        || rel == "synonyms.yaml"
-        || rel == "search-tests.yaml"
-        || rel == "glossary.yml"
-        || rel == "synonyms.yml"
-        || rel == "search-tests.yml")
+/// What a file under the content folder is, by its path (relative, with `/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    /// `SUMMARY.md` at the top.
+    Summary,
+    /// A Markdown page.
+    Page,
+    /// A triage tree (`triage/**/*.yaml`).
+    Tree,
+    /// `synonyms.yaml`: read into the search index.
+    Synonyms,
+    /// `glossary.yaml`, `search-tests.yaml`: read by other commands, never copied.
+    Data,
+    /// Anything else: copied as it is.
+    Asset,
 }
 
-fn is_hidden_or_temp(name: &str) -> bool {
-    name.starts_with('.') || name.ends_with('~') || (name.starts_with('#') && name.ends_with('#'))
+/// Classifies a file of the content folder.
+pub(crate) fn kind_of(rel: &str) -> FileKind {
+    let yaml = |name: &str| {
+        rel.strip_suffix(".yaml")
+            .or_else(|| rel.strip_suffix(".yml"))
+            == Some(name)
+    };
+    if rel == "SUMMARY.md" {
+        FileKind::Summary
+    } else if rel.ends_with(".md") || rel.ends_with(".markdown") {
+        FileKind::Page
+    } else if rel.starts_with("triage/") && (rel.ends_with(".yaml") || rel.ends_with(".yml")) {
+        FileKind::Tree
+    } else if yaml("synonyms") {
+        FileKind::Synonyms
+    } else if yaml("glossary") || yaml("search-tests") {
+        FileKind::Data
+    } else {
+        FileKind::Asset
+    }
+}
+
+/// Hidden files and the temporary files editors write while saving (vim's swap files and its
+/// `4913` probe, JetBrains' `___jb_tmp___`, Emacs' `#file#`, backups ending in `~`): never part of
+/// the site, and changes to them are not the writer's.
+pub(crate) fn is_hidden_or_temp(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.ends_with("___jb_tmp___")
+        || name.ends_with("___jb_old___")
+        || name == "4913"
+        || (name.starts_with('#') && name.ends_with('#'))
 }
 
 /// Walks `src` (a missing folder is an error the caller reports).
@@ -85,14 +123,12 @@ pub(crate) fn discover(src: &Path) -> Discovered {
             continue;
         };
         let rel_str = rel_str.replace('\\', "/");
-        if rel_str == "SUMMARY.md" {
-            found.summary = true;
-        } else if rel_str.ends_with(".md") || rel_str.ends_with(".markdown") {
-            found.pages.push(rel_str);
-        } else if !is_data_file(&rel_str) {
-            found.assets.push(rel_str);
-        } else if rel_str.starts_with("triage/") {
-            found.trees.push(rel_str);
+        match kind_of(&rel_str) {
+            FileKind::Summary => found.summary = true,
+            FileKind::Page => found.pages.push(rel_str),
+            FileKind::Tree => found.trees.push(rel_str),
+            FileKind::Asset => found.assets.push(rel_str),
+            FileKind::Synonyms | FileKind::Data => {}
         }
     }
     found
@@ -128,6 +164,31 @@ mod tests {
         assert_eq!(found.trees, ["triage/tree.yaml"]);
         assert!(found.summary);
         assert!(found.problems.is_empty());
+    }
+
+    #[test]
+    fn editors_temporary_files_are_not_part_of_the_site() {
+        for name in [
+            ".alpha.md.swp",
+            "alpha.md~",
+            "4913",
+            "alpha.md___jb_tmp___",
+            "#alpha.md#",
+        ] {
+            assert!(is_hidden_or_temp(name), "{name}");
+        }
+        assert!(!is_hidden_or_temp("alpha.md"));
+        assert!(!is_hidden_or_temp("2024.md"));
+    }
+
+    #[test]
+    fn files_are_classified_by_path() {
+        assert_eq!(kind_of("SUMMARY.md"), FileKind::Summary);
+        assert_eq!(kind_of("a/SUMMARY.md"), FileKind::Page);
+        assert_eq!(kind_of("triage/sound.yml"), FileKind::Tree);
+        assert_eq!(kind_of("synonyms.yaml"), FileKind::Synonyms);
+        assert_eq!(kind_of("glossary.yml"), FileKind::Data);
+        assert_eq!(kind_of("files/glossary.yaml"), FileKind::Asset);
     }
 
     #[cfg(unix)]

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+pub(crate) use discover::{FileKind, is_hidden_or_temp, kind_of};
 pub(crate) use front_matter::yaml_error;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
 pub use meta::{PAGES_FILE, PageMeta, pages_json, read_pages};
@@ -147,6 +148,22 @@ pub struct Site {
 }
 
 impl Site {
+    /// A site with no pages.
+    pub fn empty(config: Config) -> Site {
+        Site {
+            config,
+            pages: Vec::new(),
+            assets: Vec::new(),
+            nav: Nav::default(),
+            redirects: BTreeMap::new(),
+            by_url: HashMap::new(),
+            has_summary: false,
+            trees: Vec::new(),
+            triage: Vec::new(),
+            left_out: Vec::new(),
+        }
+    }
+
     /// The home page (`index.html`), if the site has one.
     pub fn home(&self) -> Option<&Page> {
         self.by_url.get("index.html").map(|i| &self.pages[*i])
@@ -304,7 +321,7 @@ pub fn parse_pages(
         .par_iter()
         .enumerate()
         .map(|(i, rel)| {
-            let (page, diags) = parse_page(config, rel);
+            let (page, diags) = read_page(config, rel);
             if let Some(page) = &page {
                 on_page(i, page);
             }
@@ -318,12 +335,6 @@ pub fn parse_pages(
         pages.extend(page);
     }
     (pages, diags)
-}
-
-/// Reads and renders one page of the content folder: the page (if it could be read at all)
-/// and its problems.
-pub fn read_page(config: &Config, source: &str) -> (Option<Page>, Vec<Diagnostic>) {
-    parse_page(config, source)
 }
 
 /// Makes the site like [`assemble`], but without checking links: the caller checks them with
@@ -359,16 +370,10 @@ fn assemble_with(
 ) -> (Site, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut site = Site {
-        config,
         pages,
         assets: sources.assets.clone(),
-        nav: Nav::default(),
-        redirects: BTreeMap::new(),
-        by_url: HashMap::new(),
         has_summary: sources.has_summary,
-        trees: Vec::new(),
-        triage: Vec::new(),
-        left_out: Vec::new(),
+        ..Site::empty(config)
     };
     // Drafts: left out, but remembered so a link to one says so.
     let (drafts, built): (Vec<Page>, Vec<Page>) = std::mem::take(&mut site.pages)
@@ -525,8 +530,9 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
     }
 }
 
-/// Reads and renders one page. Returns the page (if it could be read at all) and its problems.
-fn parse_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
+/// Reads and renders one page of the content folder: the page (if it could be read at all)
+/// and its problems.
+pub fn read_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
     let shown = src_display(config, rel);
     let path = config.src_dir.join(rel);
     // One copy of the text: parsed from here, and kept for error snippets.

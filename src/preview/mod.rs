@@ -18,7 +18,7 @@ mod watch;
 
 pub use watch::{Reporter, ServeOptions, serve};
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use crate::build::BuildOptions;
 use crate::config::Config;
-use crate::content::{self, Kind, Page, Site, Sources, Urgency, src_display};
+use crate::content::{self, FileKind, Kind, Page, Site, Sources, Urgency, src_display};
 use crate::diagnostic::{Diagnostic, Severity, display_path};
 use crate::render::{self, Theme};
 use crate::search::{IndexBuilder, IndexUpdater, Synonyms};
@@ -102,27 +102,35 @@ impl Problems {
             .chain(self.links.values().flatten())
             .cloned()
             .collect();
+        // Errors first, then by place.
         all.sort_by(|a, b| {
-            (b.severity, a.path.as_ref(), a.line, a.column).cmp(&(
-                a.severity,
-                b.path.as_ref(),
-                b.line,
-                b.column,
-            ))
+            b.severity.cmp(&a.severity).then_with(|| {
+                (a.path.as_ref(), a.line, a.column).cmp(&(b.path.as_ref(), b.line, b.column))
+            })
         });
         all
     }
 
-    /// Files (as shown) with at least one error.
-    fn files_with_errors(&self) -> HashSet<String> {
-        self.files
+    /// Of the pages `ids` of `site`, those to write, in order: a page whose own file has errors
+    /// keeps its last good output (unless it has none yet).
+    fn writable(&self, site: &Site, mut ids: Vec<usize>) -> Vec<usize> {
+        let broken: HashSet<String> = self
+            .files
             .values()
             .flatten()
             .chain(&self.site)
             .chain(self.links.values().flatten())
             .filter(|d| d.is_error())
             .filter_map(|d| d.path.as_deref().map(display_path))
-            .collect()
+            .collect();
+        ids.retain(|&id| {
+            let page = &site.pages[id];
+            page.generated
+                || !broken.contains(&src_display(&site.config, &page.source))
+                || !site.config.out_dir.join(&page.url).exists()
+        });
+        ids.sort_unstable();
+        ids
     }
 }
 
@@ -363,23 +371,6 @@ impl ContentChanges {
     }
 }
 
-/// Names editors give their temporary files; changes to them are not the writer's.
-fn is_temporary(name: &str) -> bool {
-    name.starts_with('.')
-        || name.ends_with('~')
-        || name.ends_with(".swp")
-        || name.ends_with(".swx")
-        || name.ends_with(".tmp")
-        || name.ends_with("___jb_tmp___")
-        || name.ends_with("___jb_old___")
-        || name == "4913"
-        || (name.starts_with('#') && name.ends_with('#'))
-}
-
-fn is_markdown(rel: &str) -> bool {
-    rel.ends_with(".md") || rel.ends_with(".markdown")
-}
-
 impl Preview {
     /// Builds the site at `options.root` (writing every page, even one with errors, since there
     /// is no earlier version to keep) and the search index. Fails only when `book.toml` or the
@@ -519,7 +510,6 @@ impl Preview {
         let mut theme = false;
         let mut css = false;
         let mut content = ContentChanges::default();
-        let known: HashSet<&str> = self.sources.pages.iter().map(String::as_str).collect();
         let extra_css: Vec<PathBuf> = config
             .html
             .additional_css
@@ -542,7 +532,7 @@ impl Preview {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if is_temporary(&name) {
+            if content::is_hidden_or_temp(&name) {
                 continue;
             }
             let rel_root = display_path(path.strip_prefix(root).unwrap_or(&path));
@@ -561,7 +551,7 @@ impl Preview {
                 }
             } else if let Ok(rel) = path.strip_prefix(&config.src_dir) {
                 let rel = display_path(rel);
-                if rel.split('/').any(is_temporary) {
+                if rel.split('/').any(content::is_hidden_or_temp) {
                     continue;
                 }
                 // Pages that include the file are read again, whatever the file is.
@@ -576,30 +566,8 @@ impl Preview {
                         }
                     }
                 }
-                if rel == "SUMMARY.md" {
-                    content.summary = true;
-                    content.rescan = true;
-                } else if rel == "synonyms.yaml" || rel == "synonyms.yml" {
-                    restart = true;
-                } else if is_markdown(&rel) {
-                    if !(known.contains(rel.as_str()) && path.is_file()) {
-                        content.rescan = true;
-                    }
-                    content.pages.insert(rel);
-                } else if rel.starts_with("triage/")
-                    && (rel.ends_with(".yaml") || rel.ends_with(".yml"))
-                {
-                    content.trees = true;
-                    if !self.sources.trees.contains(&rel) || !path.is_file() {
-                        content.rescan = true;
-                    }
-                } else if matches!(
-                    rel.as_str(),
-                    "search-tests.yaml" | "search-tests.yml" | "glossary.yaml" | "glossary.yml"
-                ) {
-                    // Read by other commands; nothing in the preview depends on them.
-                    continue;
-                } else if path.is_dir() || (!path.exists() && !rel.contains('.')) {
+                let is_file = path.is_file();
+                if path.is_dir() || (!path.exists() && !rel.contains('.')) {
                     // A folder created, deleted or renamed: whatever was in it.
                     content.rescan = true;
                     let prefix = format!("{rel}/");
@@ -611,10 +579,33 @@ impl Preview {
                             .cloned(),
                     );
                 } else {
-                    if !self.sources.assets.contains(&rel) || !path.is_file() {
-                        content.rescan = true;
+                    match content::kind_of(&rel) {
+                        FileKind::Summary => {
+                            content.summary = true;
+                            content.rescan = true;
+                        }
+                        FileKind::Synonyms => restart = true,
+                        FileKind::Page => {
+                            if !(is_file && self.sources.pages.contains(&rel)) {
+                                content.rescan = true;
+                            }
+                            content.pages.insert(rel);
+                        }
+                        FileKind::Tree => {
+                            content.trees = true;
+                            if !(is_file && self.sources.trees.contains(&rel)) {
+                                content.rescan = true;
+                            }
+                        }
+                        // Read by other commands; nothing in the preview depends on them.
+                        FileKind::Data => continue,
+                        FileKind::Asset => {
+                            if !(is_file && self.sources.assets.contains(&rel)) {
+                                content.rescan = true;
+                            }
+                            content.assets.insert(rel);
+                        }
                     }
-                    content.assets.insert(rel);
                 }
             } else {
                 continue;
@@ -781,17 +772,7 @@ impl Preview {
             .collect();
         self.problems
             .set_links(files, content::check_links(site, Some(&recheck)));
-        let broken = self.problems.files_with_errors();
-        let out = &site.config.out_dir;
-        let ids: Vec<usize> = replaced
-            .iter()
-            .copied()
-            .filter(|&id| {
-                let page = &site.pages[id];
-                !broken.contains(&src_display(&site.config, &page.source))
-                    || !out.join(&page.url).exists()
-            })
-            .collect();
+        let ids = self.problems.writable(site, replaced.clone());
         self.problems.write = render::write_pages(site, &self.theme, &ids)
             .err()
             .unwrap_or_default();
@@ -911,18 +892,7 @@ impl Preview {
             }
         }
         // The site is taken apart and put together again around the pages read again.
-        let placeholder = Site {
-            config: self.site.config.clone(),
-            pages: Vec::new(),
-            assets: Vec::new(),
-            nav: Default::default(),
-            redirects: BTreeMap::new(),
-            by_url: HashMap::new(),
-            has_summary: false,
-            trees: Vec::new(),
-            triage: Vec::new(),
-            left_out: Vec::new(),
-        };
+        let placeholder = Site::empty(self.site.config.clone());
         let mut old = std::mem::replace(&mut self.site, placeholder);
         let old_urls = std::mem::take(&mut old.by_url);
         let old_redirects = std::mem::take(&mut old.redirects);
@@ -965,7 +935,6 @@ impl Preview {
                 (None, None) => {}
             }
         }
-        drop(current);
         mark("read");
 
         let (site, assembled) =
@@ -1062,20 +1031,12 @@ impl Preview {
                 dirty.insert(page.id);
             }
         }
-        let mut ids: Vec<usize> = if all {
+        let ids: Vec<usize> = if all {
             (0..site.pages.len()).collect()
         } else {
             dirty.into_iter().collect()
         };
-        // A page whose own file has errors keeps its last good output.
-        let broken = self.problems.files_with_errors();
-        ids.retain(|&id| {
-            let page = &site.pages[id];
-            page.generated
-                || !broken.contains(&src_display(&site.config, &page.source))
-                || !out.join(&page.url).exists()
-        });
-        ids.sort_unstable();
+        let ids = self.problems.writable(site, ids);
         mark("dirty");
         let mut errors = Vec::new();
         if let Err(e) = render::write_pages(site, &self.theme, &ids) {
@@ -1169,21 +1130,6 @@ impl Preview {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn editors_temporary_files_are_not_changes() {
-        for name in [
-            ".alpha.md.swp",
-            "alpha.md~",
-            "4913",
-            "alpha.md___jb_tmp___",
-            "#alpha.md#",
-        ] {
-            assert!(is_temporary(name), "{name}");
-        }
-        assert!(!is_temporary("alpha.md"));
-        assert!(!is_temporary("2024.md"));
-    }
 
     #[test]
     fn a_problem_shows_its_lines_with_a_caret() {

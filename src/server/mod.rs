@@ -132,31 +132,31 @@ pub struct Built {
     /// `search.html` as built, with the markers the results page fills in.
     pub search_page: Option<String>,
     /// The pages as the build described them (for tickets), by URL path.
-    pub pages: HashMap<String, PageMeta>,
+    pub pages: Arc<HashMap<String, PageMeta>>,
     /// The triage trees as the build described them (for triage events and tickets).
     pub triage: Vec<crate::triage::TreeMeta>,
 }
 
 impl Built {
-    /// Reads what the build wrote to `out_dir`; `index` reuses an index already open.
-    fn read(out_dir: &Path, index: Option<Arc<SearchIndex>>) -> Result<Built, String> {
-        let index = match index {
-            Some(index) => index,
-            None => Arc::new(SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?),
-        };
+    /// Reads what the build wrote to `out_dir`.
+    fn read(out_dir: &Path) -> Result<Built, String> {
         Ok(Built {
-            index,
-            search_page: std::fs::read_to_string(out_dir.join("search.html")).ok(),
-            pages: read_pages(out_dir)?,
+            index: Arc::new(SearchIndex::open_output(out_dir).map_err(|e| e.to_string())?),
+            search_page: Built::search_page(out_dir),
+            pages: Arc::new(read_pages(out_dir)?),
             triage: crate::triage::read_meta(out_dir)?,
         })
+    }
+
+    fn search_page(out_dir: &Path) -> Option<String> {
+        std::fs::read_to_string(out_dir.join("search.html")).ok()
     }
 }
 
 impl AppState {
     /// State for the site built into `out_dir`.
     pub fn open(out_dir: &Path) -> Result<AppState, String> {
-        let built = Built::read(out_dir, None)?;
+        let built = Built::read(out_dir)?;
         Ok(AppState {
             out_dir: out_dir.to_path_buf(),
             built: std::sync::RwLock::new(Arc::new(built)),
@@ -179,13 +179,19 @@ impl AppState {
     /// remembered from before are forgotten.
     pub fn refresh(&self, reopen: bool) -> Result<(), String> {
         let old = self.built();
-        let index = if reopen {
-            None
+        let built = if reopen {
+            Built::read(&self.out_dir)?
         } else {
             old.index.reload()?;
-            Some(old.index.clone())
+            Built {
+                index: old.index.clone(),
+                search_page: Built::search_page(&self.out_dir),
+                // Only tickets and /admin read the page descriptions, and the preview, the one
+                // server that rebuilds, takes neither: not parsed again on every save.
+                pages: old.pages.clone(),
+                triage: crate::triage::read_meta(&self.out_dir)?,
+            }
         };
-        let built = Built::read(&self.out_dir, index)?;
         *self.built.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(built);
         self.cache.clear();
         Ok(())
@@ -263,10 +269,7 @@ pub fn serve_blocking(
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     let mut state = AppState::open(out_dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+    let runtime = runtime()?;
     runtime.block_on(async move {
         let production = match production {
             Some(options) => Some(Production::start(options).await?),
@@ -323,10 +326,7 @@ pub fn serve_preview(
     ready: impl FnOnce(SocketAddr, PreviewServer),
 ) -> Result<(), String> {
     let mut state = AppState::open(out_dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the server runtime: {e}"))?;
+    let runtime = runtime()?;
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let channel = livereload::Channel::new(closing);
     state.live_reload = Some(channel.clone());
@@ -347,6 +347,14 @@ pub fn serve_preview(
         .await
         .map_err(|e| format!("server error: {e}"))
     })
+}
+
+/// The server's runtime: one worker per core.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server runtime: {e}"))
 }
 
 /// Listens on `addr`; the address bound (the port chosen, for port 0).
