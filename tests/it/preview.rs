@@ -135,13 +135,18 @@ fn write(site: &TestSite, rel: &str, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
+/// `guide/alpha.md` with `title` and a paragraph `text` after its first (its description).
+fn alpha(title: &str, text: &str) -> String {
+    format!("---\ntitle: {title}\n---\n\nAlpha opens here.\n\n{text}\n\n## Setup\n\nSteps.\n")
+}
+
 fn small_site() -> TestSite {
     TestSite::new()
         .file("book.toml", "[book]\ntitle = \"Preview test\"\n")
         .page("index.md", "# Home\n\nWelcome.\n")
         .page(
             "guide/alpha.md",
-            "---\ntitle: Alpha guide\n---\n\nAlpha opens here.\n\nThe first version mentions marmalade.\n\n## Setup\n\nSteps.\n",
+            &alpha("Alpha guide", "The first version mentions marmalade."),
         )
         .page(
             "guide/beta.md",
@@ -191,7 +196,7 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     write(
         &site,
         "content/guide/alpha.md",
-        "---\ntitle: Alpha guide\n---\n\nAlpha opens here.\n\nThe second version mentions quince.\n\n## Setup\n\nSteps.\n",
+        &alpha("Alpha guide", "The second version mentions quince."),
     );
     let m = live.wait_for("edit alpha", |m| rewrote(m, "guide/alpha.html"));
     assert_eq!(m["pages"], serde_json::json!(["guide/alpha.html"]), "{m:#}");
@@ -207,7 +212,7 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     write(
         &site,
         "content/guide/alpha.md",
-        "---\ntitle: Apricot guide\n---\n\nThe second version mentions quince.\n\n## Setup\n\nSteps.\n",
+        &alpha("Apricot guide", "The second version mentions quince."),
     );
     let m = live.wait_for("retitle alpha", |m| rewrote(m, "guide/alpha.html"));
     assert!(rewrote(&m, "guide/beta.html"), "{m:#}");
@@ -219,7 +224,7 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     let tmp = site.root().join("content/guide/alpha.md.tmp");
     std::fs::write(
         &tmp,
-        "---\ntitle: Apricot guide\n---\n\nThe third version mentions kumquat.\n\n## Setup\n\nSteps.\n",
+        alpha("Apricot guide", "The third version mentions kumquat."),
     )
     .unwrap();
     std::fs::rename(&tmp, site.root().join("content/guide/alpha.md")).unwrap();
@@ -306,7 +311,30 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     });
     assert_eq!(server.get("/guide/pic.png").0, 404);
 
-    // 9. book.toml: everything is rebuilt.
+    // 9. A folder renamed: its pages move with it.
+    std::fs::rename(
+        site.root().join("content/other"),
+        site.root().join("content/misc"),
+    )
+    .unwrap();
+    let m = live.wait_for("rename a folder", |m| rewrote(m, "misc/gamma-ray.html"));
+    assert!(
+        m["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == "other/gamma-ray.html"),
+        "{m:#}"
+    );
+    assert_eq!(server.get("/other/gamma-ray.html").0, 404);
+    assert!(
+        server
+            .get("/misc/gamma-ray.html")
+            .2
+            .contains("Included date text.")
+    );
+
+    // 10. book.toml: everything is rebuilt.
     write(&site, "book.toml", "[book]\ntitle = \"Renamed help\"\n");
     let m = live.wait_for("book.toml", |m| m["all"] == true);
     assert!(errors_of(&m).is_empty(), "{m:#}");
@@ -375,7 +403,7 @@ fn mistakes_show_where_they_are_and_the_last_good_page_stays() {
     write(
         &site,
         "content/guide/alpha.md",
-        "---\ntitle: Alpha guide\n---\n\nFixed version with rhubarb.\n\n## Setup\n\nSteps.\n",
+        &alpha("Alpha guide", "Fixed version with rhubarb."),
     );
     let m = live.wait_for("front matter fixed", |m| rewrote(m, "guide/alpha.html"));
     assert!(errors_of(&m).is_empty(), "{m:#}");
