@@ -63,15 +63,12 @@ pub struct BuildReport {
 impl BuildReport {
     /// Number of errors.
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.is_error()).count()
+        crate::diagnostic::count(&self.diagnostics, Severity::Error)
     }
 
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        crate::diagnostic::count(&self.diagnostics, Severity::Warning)
     }
 
     /// Whether the build failed.

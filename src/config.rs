@@ -36,6 +36,8 @@ pub struct Config {
     pub search: SearchConfig,
     /// `[server]`.
     pub server: ServerConfig,
+    /// `[check]`.
+    pub check: CheckConfig,
     /// What was kept of mdBook's `[output.html]`.
     pub html: HtmlConfig,
     /// Absolute path of the content folder.
@@ -147,6 +149,165 @@ impl Default for SearchConfig {
     }
 }
 
+/// What a `helpbook check` rule does with what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Reported, and `check` exits non-zero.
+    Error,
+    /// Reported; `check` still succeeds (unless `--strict`).
+    Warn,
+    /// Not checked.
+    Off,
+}
+
+/// `[check.rules]`: each rule of `helpbook check` set to `error`, `warn` or `off`. Unset rules
+/// keep their defaults (see [`CheckRules::level`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CheckRules {
+    /// A page neither in navigation nor linked from another page (default warn).
+    pub orphan_page: Option<RuleLevel>,
+    /// A page without a `description` in its front matter (default warn).
+    pub missing_description: Option<RuleLevel>,
+    /// Two pages with the same title (default warn).
+    pub duplicate_title: Option<RuleLevel>,
+    /// An image without alternative text (default error).
+    pub image_alt: Option<RuleLevel>,
+    /// A page whose `updated` date is older than `stale-after-days` (default warn).
+    pub stale_page: Option<RuleLevel>,
+    /// A glossary term used without explanation in a plain-language page (default warn).
+    pub jargon: Option<RuleLevel>,
+    /// A sentence over the length limit in a plain-language page (default warn).
+    pub long_sentence: Option<RuleLevel>,
+    /// A numbered step written in the passive voice in a plain-language page (default warn).
+    pub passive_step: Option<RuleLevel>,
+    /// A search test of `search-tests.yaml` that fails (default error).
+    pub search_test: Option<RuleLevel>,
+    /// A broken external link, with `--external` (default error).
+    pub external_link: Option<RuleLevel>,
+}
+
+/// A rule of `helpbook check`, named in `[check.rules]` and in its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    /// `orphan-page`.
+    OrphanPage,
+    /// `missing-description`.
+    MissingDescription,
+    /// `duplicate-title`.
+    DuplicateTitle,
+    /// `image-alt`.
+    ImageAlt,
+    /// `stale-page`.
+    StalePage,
+    /// `jargon`.
+    Jargon,
+    /// `long-sentence`.
+    LongSentence,
+    /// `passive-step`.
+    PassiveStep,
+    /// `search-test`.
+    SearchTest,
+    /// `external-link`.
+    ExternalLink,
+}
+
+impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 10] = [
+        Rule::OrphanPage,
+        Rule::MissingDescription,
+        Rule::DuplicateTitle,
+        Rule::ImageAlt,
+        Rule::StalePage,
+        Rule::Jargon,
+        Rule::LongSentence,
+        Rule::PassiveStep,
+        Rule::SearchTest,
+        Rule::ExternalLink,
+    ];
+
+    /// The name written in `[check.rules]` and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::OrphanPage => "orphan-page",
+            Rule::MissingDescription => "missing-description",
+            Rule::DuplicateTitle => "duplicate-title",
+            Rule::ImageAlt => "image-alt",
+            Rule::StalePage => "stale-page",
+            Rule::Jargon => "jargon",
+            Rule::LongSentence => "long-sentence",
+            Rule::PassiveStep => "passive-step",
+            Rule::SearchTest => "search-test",
+            Rule::ExternalLink => "external-link",
+        }
+    }
+}
+
+impl CheckRules {
+    /// The level of `rule`: what book.toml says, or its default.
+    pub fn level(&self, rule: Rule) -> RuleLevel {
+        use RuleLevel::{Error, Warn};
+        let (set, default) = match rule {
+            Rule::OrphanPage => (self.orphan_page, Warn),
+            Rule::MissingDescription => (self.missing_description, Warn),
+            Rule::DuplicateTitle => (self.duplicate_title, Warn),
+            Rule::ImageAlt => (self.image_alt, Error),
+            Rule::StalePage => (self.stale_page, Warn),
+            Rule::Jargon => (self.jargon, Warn),
+            Rule::LongSentence => (self.long_sentence, Warn),
+            Rule::PassiveStep => (self.passive_step, Warn),
+            Rule::SearchTest => (self.search_test, Error),
+            Rule::ExternalLink => (self.external_link, Error),
+        };
+        set.unwrap_or(default)
+    }
+}
+
+/// `[check]`: what `helpbook check` looks for beyond what `build` validates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CheckConfig {
+    /// A page whose `updated` date is older than this many days is stale (default 365).
+    pub stale_after_days: u32,
+    /// Audiences whose pages get the plain-language lint (default `["teacher"]`).
+    pub plain_language: Vec<String>,
+    /// Longest sentence in words, for English plain-language pages (default 25).
+    pub sentence_words: usize,
+    /// Longest sentence in characters, for Chinese plain-language pages (default 40).
+    pub sentence_chars: usize,
+    /// External links checked at once, with `--external` (default 8).
+    pub external_concurrency: usize,
+    /// Seconds an external link may take to answer (default 10).
+    pub external_timeout: u64,
+    /// Milliseconds between two requests to the same host (default 500).
+    pub external_host_delay: u64,
+    /// Hours a good answer is trusted before the link is checked again (default 24).
+    pub external_cache_hours: u64,
+    /// Addresses (prefixes) never requested, e.g. sites that refuse automated checks.
+    pub external_skip: Vec<String>,
+    /// Each rule's level.
+    pub rules: CheckRules,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            stale_after_days: 365,
+            plain_language: vec!["teacher".into()],
+            sentence_words: 25,
+            sentence_chars: 40,
+            external_concurrency: 8,
+            external_timeout: 10,
+            external_host_delay: 500,
+            external_cache_hours: 24,
+            external_skip: Vec::new(),
+            rules: CheckRules::default(),
+        }
+    }
+}
+
 /// Most search answers the server may keep in memory (about 5 KB each).
 pub const MAX_SEARCH_CACHE: usize = 100_000;
 
@@ -233,6 +394,7 @@ struct RawConfig {
     build: BuildConfig,
     search: SearchConfig,
     server: ServerConfig,
+    check: CheckConfig,
     /// mdBook renderers; only `html` is read.
     output: toml::Table,
     /// mdBook preprocessors; reported as ignored.
@@ -386,6 +548,26 @@ impl Config {
                 .help("use a long random token, e.g. the output of `openssl rand -hex 24`, and set it in HELPBOOK_SERVER__ADMIN_TOKEN rather than in the file"),
             );
         }
+        for audience in &raw.check.plain_language {
+            if crate::content::Audience::from_name(audience).is_none() {
+                errors.push(
+                    Diagnostic::error(format!(
+                        "check.plain-language lists `{audience}`, which is not an audience"
+                    ))
+                    .in_file(CONFIG_FILE)
+                    .help("use the audiences of front matter: teacher, student, developer, admin, support, everyone"),
+                );
+            }
+        }
+        if raw.check.external_concurrency == 0 || raw.check.external_timeout == 0 {
+            errors.push(
+                Diagnostic::error(
+                    "check.external-concurrency and check.external-timeout must be at least 1",
+                )
+                .in_file(CONFIG_FILE)
+                .help("the defaults are 8 links at once and 10 seconds"),
+            );
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -407,6 +589,7 @@ impl Config {
             build: raw.build,
             search: raw.search,
             server: raw.server,
+            check: raw.check,
             html,
         };
         Ok((config, notes))

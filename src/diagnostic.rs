@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use crate::config::Rule;
+
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -37,6 +39,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The text of the file, for the snippet shown under the message.
     pub source: Option<Arc<str>>,
+    /// The `helpbook check` rule that found it (`orphan-page`, `jargon`…), which `[check.rules]`
+    /// in book.toml can turn into an error, a warning, or off.
+    pub rule: Option<Rule>,
 }
 
 impl Diagnostic {
@@ -50,6 +55,7 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             source: None,
+            rule: None,
         }
     }
 
@@ -91,6 +97,12 @@ impl Diagnostic {
     /// Attaches the file's text so the printed report can show the line.
     pub fn with_source(mut self, source: Arc<str>) -> Self {
         self.source = Some(source);
+        self
+    }
+
+    /// Names the `helpbook check` rule that found the problem.
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.rule = Some(rule);
         self
     }
 
@@ -189,6 +201,14 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// How many of `diagnostics` are of `severity`.
+pub fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }
 
 /// Byte offset of a 1-based line and column (in characters) in `src`.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 /// Which string table a language tag uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Locale {
     /// English (the fallback).
     En,
@@ -80,6 +80,12 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("previous", "Previous", "上一页"),
     ("next", "Next", "下一页"),
     ("copy", "Copy", "复制"),
+    ("glossary", "Glossary", "术语表"),
+    (
+        "glossary_description",
+        "Plain explanations of the technical words used in this help center.",
+        "本帮助中心技术用语的通俗解释。",
+    ),
     ("copied", "Copied", "已复制"),
     ("copy_code", "Copy code to clipboard", "复制代码"),
     ("anchor_link", "Link to this section", "本节链接"),

@@ -6,6 +6,7 @@
 //! the binary in `main.rs` only parses arguments and prints.
 
 pub mod analytics;
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostic;

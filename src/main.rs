@@ -13,6 +13,7 @@ use helpbook::content::{Audience, Kind};
 /// several threads, and mimalloc makes a 10,000-page build about 20 % faster (bench/build.py).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use helpbook::check::{CheckOptions, check};
 use helpbook::diagnostic::{Diagnostic, Severity};
 use helpbook::search::SearchRequest;
 use helpbook::{BuildOptions, build};
@@ -50,6 +51,24 @@ enum Command {
         /// Also run the search tests in content/search-tests.yaml; a failing test fails the build.
         #[arg(long)]
         check_search: bool,
+    },
+    /// Check the site without writing anything: everything `build` validates, plus pages no
+    /// reader can reach, missing descriptions, duplicate titles, images without alt text, stale
+    /// pages, the search tests and the plain-language lint. Exits non-zero on errors.
+    Check {
+        /// The site's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output format: readable findings, or one JSON object for CI.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Also request every link to another site (good answers are kept for a day in
+        /// .helpbook/link-cache.json).
+        #[arg(long)]
+        external: bool,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
     },
     /// Search the site's index from the terminal (building the site first if needed).
     Search {
@@ -168,6 +187,12 @@ fn main() -> ExitCode {
             dest_dir,
             check_search,
         } => run_build(dir, dest_dir, check_search, verbosity),
+        Command::Check {
+            dir,
+            format,
+            external,
+            strict,
+        } => run_check(dir, format, external, strict, verbosity),
         Command::Search {
             site,
             format,
@@ -308,6 +333,66 @@ fn run_build(
         );
     }
     ExitCode::SUCCESS
+}
+
+fn run_check(
+    dir: PathBuf,
+    format: Format,
+    external: bool,
+    strict: bool,
+    verbosity: Verbosity,
+) -> ExitCode {
+    let mut options = CheckOptions::new(&dir);
+    options.external = external;
+    let report = check(&options);
+    let failed = report.failed(strict);
+    if format == Format::Json {
+        println!("{}", report.to_json());
+        return if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    print_diagnostics(&report.diagnostics, verbosity);
+    let errors = report.errors();
+    let warnings = report.warnings();
+    let counts = format!(
+        "{errors} {}, {warnings} {}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings")
+    );
+    if verbosity != Verbosity::Quiet || failed {
+        let mut line = format!(
+            "Checked {} {} in {:.2} s: {counts}",
+            thousands(report.pages),
+            plural(report.pages, "page", "pages"),
+            report.elapsed.as_secs_f64()
+        );
+        if let Some((passed, run)) = report.search_tests {
+            line.push_str(&format!("; search tests {passed}/{run} passed"));
+        }
+        if let Some(ext) = report.external {
+            line.push_str(&format!(
+                "; {} external {} ({} requested, {} from the cache), {} broken",
+                ext.urls,
+                plural(ext.urls, "link", "links"),
+                ext.requested,
+                ext.from_cache,
+                ext.broken
+            ));
+        }
+        if failed {
+            eprintln!("error: {line}");
+        } else {
+            println!("{line}");
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn run_search(

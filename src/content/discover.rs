@@ -37,7 +37,9 @@ pub(crate) enum FileKind {
     Tree,
     /// `synonyms.yaml`: read into the search index.
     Synonyms,
-    /// `glossary.yaml`, `search-tests.yaml`: read by other commands, never copied.
+    /// `glossary.yaml`: terms defined on every page, and the glossary page.
+    Glossary,
+    /// `search-tests.yaml`: read by other commands, never copied.
     Data,
     /// Anything else: copied as it is.
     Asset,
@@ -58,7 +60,9 @@ pub(crate) fn kind_of(rel: &str) -> FileKind {
         FileKind::Tree
     } else if yaml("synonyms") {
         FileKind::Synonyms
-    } else if yaml("glossary") || yaml("search-tests") {
+    } else if yaml("glossary") {
+        FileKind::Glossary
+    } else if yaml("search-tests") {
         FileKind::Data
     } else {
         FileKind::Asset
@@ -128,7 +132,7 @@ pub(crate) fn discover(src: &Path) -> Discovered {
             FileKind::Page => found.pages.push(rel_str),
             FileKind::Tree => found.trees.push(rel_str),
             FileKind::Asset => found.assets.push(rel_str),
-            FileKind::Synonyms | FileKind::Data => {}
+            FileKind::Synonyms | FileKind::Glossary | FileKind::Data => {}
         }
     }
     found
@@ -187,7 +191,8 @@ mod tests {
         assert_eq!(kind_of("a/SUMMARY.md"), FileKind::Page);
         assert_eq!(kind_of("triage/sound.yml"), FileKind::Tree);
         assert_eq!(kind_of("synonyms.yaml"), FileKind::Synonyms);
-        assert_eq!(kind_of("glossary.yml"), FileKind::Data);
+        assert_eq!(kind_of("glossary.yml"), FileKind::Glossary);
+        assert_eq!(kind_of("search-tests.yaml"), FileKind::Data);
         assert_eq!(kind_of("files/glossary.yaml"), FileKind::Asset);
     }
 

@@ -9,6 +9,7 @@
 
 mod discover;
 mod front_matter;
+mod glossary;
 mod include;
 mod meta;
 mod nav;
@@ -22,8 +23,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 pub(crate) use discover::{FileKind, is_hidden_or_temp, kind_of};
-pub(crate) use front_matter::yaml_error;
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
+pub(crate) use front_matter::{key_line, split as split_front_matter, yaml_error};
+pub(crate) use glossary::is_chinese;
+pub use glossary::{Entry as GlossaryEntry, Found, GLOSSARY_URL, Glossary, Terms, Wording};
 pub use meta::{PAGES_FILE, PageMeta, pages_json, read_pages};
 pub use nav::{Nav, NavItem, NavKind};
 pub use trees::{FixView, OptionView, TrailView, TreeSummary, TriageStep};
@@ -31,7 +34,7 @@ pub use trees::{FixView, OptionView, TrailView, TreeSummary, TriageStep};
 use crate::config::{Config, LinkPolicy};
 use crate::diagnostic::{Diagnostic, line_col};
 use crate::i18n::Locale;
-use crate::markdown::{self, Heading, Highlighter, LinkKind, RenderOptions, Section};
+use crate::markdown::{self, Heading, Highlighter, Image, LinkKind, RenderOptions, Section};
 
 /// One page of the site.
 #[derive(Debug, Clone)]
@@ -83,6 +86,19 @@ pub struct Page {
     pub unexpanded: Option<String>,
     /// Files its includes pulled in (canonical paths): it must be read again when one changes.
     pub includes: Vec<std::path::PathBuf>,
+    /// Its images, for the alternative-text check.
+    pub images: Vec<Image>,
+    /// Its links to other sites, for `helpbook check --external`.
+    pub web_links: Vec<WebLink>,
+}
+
+/// A link from a page to another site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebLink {
+    /// Line in the page's file.
+    pub line: u32,
+    /// The address as written.
+    pub url: String,
 }
 
 /// An internal link found in a page.
@@ -212,11 +228,12 @@ pub fn load_with(
     on_page: &(dyn Fn(usize, &Page) + Sync),
 ) -> (Site, Vec<Diagnostic>) {
     let (sources, mut diags) = Sources::discover(&config);
-    let (pages, page_diags) = parse_pages(&config, &sources.pages, &|i, page| {
-        if !left_out(&config, page) {
-            on_page(i, page);
-        }
-    });
+    let (pages, page_diags) =
+        parse_pages(&config, &sources.glossary, &sources.pages, &|i, page| {
+            if !left_out(&config, page) {
+                on_page(i, page);
+            }
+        });
     diags.extend(page_diags);
     let base = sources.pages.len();
     let (site, site_diags) = assemble(config, &sources, pages, &|i, page| on_page(base + i, page));
@@ -235,6 +252,10 @@ pub struct Sources {
     pub trees: Vec<String>,
     /// Whether the folder has a `SUMMARY.md` (which then decides what is built).
     pub has_summary: bool,
+    /// Markdown files not built because `SUMMARY.md` does not list them.
+    pub unlisted: Vec<String>,
+    /// The glossary (empty when the site has none).
+    pub glossary: Arc<Glossary>,
     /// `SUMMARY.md`, parsed, with its text.
     summary: Option<(Vec<summary::Entry>, Arc<str>)>,
 }
@@ -256,8 +277,15 @@ impl Sources {
             );
             return (Sources::default(), diags);
         }
-        let found = discover::discover(src);
-        diags.extend(found.problems);
+        let mut found = discover::discover(src);
+        diags.extend(std::mem::take(&mut found.problems));
+        let glossary = match Glossary::load(src, &src_display(config, "")) {
+            Ok(g) => g,
+            Err(errors) => {
+                diags.extend(errors);
+                Glossary::default()
+            }
+        };
         // With a SUMMARY.md only what it lists is built (plus the home page), as in mdBook:
         // other Markdown files are often fragments meant for includes.
         let summary = if found.summary {
@@ -272,6 +300,7 @@ impl Sources {
         } else {
             None
         };
+        let mut unlisted = Vec::new();
         let pages: Vec<String> = match &summary {
             Some((entries, text)) => {
                 let listed: HashSet<&str> =
@@ -290,17 +319,19 @@ impl Sources {
                         );
                     }
                 }
-                found
+                let (built, rest): (Vec<String>, Vec<String>) = found
                     .pages
-                    .iter()
-                    .filter(|p| listed.contains(p.as_str()) || url_for(p) == "index.html")
-                    .cloned()
-                    .collect()
+                    .into_iter()
+                    .partition(|p| listed.contains(p.as_str()) || url_for(p) == "index.html");
+                unlisted = rest;
+                built
             }
             None => found.pages,
         };
         let sources = Sources {
             pages,
+            unlisted,
+            glossary: Arc::new(glossary),
             assets: found.assets,
             trees: found.trees,
             has_summary: found.summary,
@@ -314,6 +345,7 @@ impl Sources {
 /// in `sources` as soon as it is read.
 pub fn parse_pages(
     config: &Config,
+    glossary: &Glossary,
     sources: &[String],
     on_page: &(dyn Fn(usize, &Page) + Sync),
 ) -> (Vec<Page>, Vec<Diagnostic>) {
@@ -321,7 +353,7 @@ pub fn parse_pages(
         .par_iter()
         .enumerate()
         .map(|(i, rel)| {
-            let (page, diags) = read_page(config, rel);
+            let (page, diags) = read_page(config, glossary, rel);
             if let Some(page) = &page {
                 on_page(i, page);
             }
@@ -436,6 +468,23 @@ fn assemble_with(
         site.pages.push(start);
         tree_steps.extend(rest);
     }
+    if !sources.glossary.is_empty() {
+        let shown = sources.glossary.source.clone().unwrap_or_default();
+        match seen.get(GLOSSARY_URL) {
+            Some(first) => diags.push(
+                Diagnostic::error(format!(
+                    "the glossary page would be written over `{first}`"
+                ))
+                .in_file(shown)
+                .help(format!("the glossary is published at {GLOSSARY_URL}: rename `{first}`, or remove the glossary")),
+            ),
+            None => {
+                let page = glossary_page(&site.config, &sources.glossary);
+                on_tree_page(trees.len(), &page);
+                site.pages.push(page);
+            }
+        }
+    }
     site.trees = trees::summaries(&site.config, &trees);
     site.triage = trees
         .iter()
@@ -532,7 +581,11 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
 
 /// Reads and renders one page of the content folder: the page (if it could be read at all)
 /// and its problems.
-pub fn read_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) {
+pub fn read_page(
+    config: &Config,
+    glossary: &Glossary,
+    rel: &str,
+) -> (Option<Page>, Vec<Diagnostic>) {
     let shown = src_display(config, rel);
     let path = config.src_dir.join(rel);
     // One copy of the text: parsed from here, and kept for error snippets.
@@ -588,7 +641,9 @@ pub fn read_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) 
     let url = url_for(rel);
     let page_dir = rel.rfind('/').map_or("", |i| &rel[..i]).to_string();
     let mut links = Vec::new();
+    let mut web_links = Vec::new();
     let prefix = root_prefix(&url);
+    let marker = glossary.marker(&lang, &prefix);
     let alert_title = |k: &str| locale.alert_title(k);
     let step_label = |n: u32| locale.step_label(n);
     let opts = RenderOptions {
@@ -599,12 +654,20 @@ pub fn read_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) 
         copied_label: locale.get("copied"),
         table_label: locale.get("table"),
         anchor_label: locale.get("anchor_link"),
+        terms: (!glossary.is_empty()).then_some(&marker as &dyn markdown::TermMarker),
     };
     let rendered = markdown::render(
         &mapped,
         &opts,
         Highlighter::global(),
         &mut |dest, kind, line| {
+            let trimmed = dest.trim();
+            if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+                web_links.push(WebLink {
+                    line,
+                    url: trimmed.to_string(),
+                });
+            }
             let (target, href) = resolve_link(dest, kind, &page_dir, &prefix)?;
             links.push(Link {
                 line,
@@ -668,6 +731,8 @@ pub fn read_page(config: &Config, rel: &str) -> (Option<Page>, Vec<Diagnostic>) 
         triage: None,
         unexpanded,
         includes: expanded.included,
+        images: rendered.images,
+        web_links,
     };
     (Some(page), diags)
 }
@@ -884,6 +949,8 @@ fn generated_section(config: &Config, dir: &str) -> Page {
         triage: None,
         unexpanded: None,
         includes: Vec::new(),
+        images: Vec::new(),
+        web_links: Vec::new(),
     }
 }
 
@@ -935,6 +1002,8 @@ fn build_folder_nav(site: &mut Site) {
             title: p.title.clone(),
             weight: p.front.weight,
             urgency: match (p.kind, p.front.severity) {
+                // The glossary comes after every other top-level page.
+                _ if p.generated && p.url == GLOSSARY_URL => 4,
                 (Kind::Troubleshooting, Some(Urgency::Urgent)) => 0,
                 (Kind::Troubleshooting, Some(Urgency::High)) => 1,
                 (Kind::Troubleshooting, _) => 2,
@@ -943,6 +1012,56 @@ fn build_folder_nav(site: &mut Site) {
         })
         .collect();
     site.nav = Nav::from_items(nav::from_folders(&entries));
+}
+
+/// The glossary page: every term with its explanations, in the site's language first.
+fn glossary_page(config: &Config, glossary: &Glossary) -> Page {
+    let lang = config.book.language.clone();
+    let locale = Locale::from_tag(&lang);
+    let markdown_text = glossary.page_markdown(&lang);
+    let alert_title = |k: &str| locale.alert_title(k);
+    let opts = RenderOptions {
+        alert_title: &alert_title,
+        step_label: None,
+        copy_label: locale.get("copy"),
+        copied_label: locale.get("copied"),
+        table_label: locale.get("table"),
+        anchor_label: locale.get("anchor_link"),
+        terms: None,
+    };
+    let mapped = markdown::MappedText::new(markdown_text.clone(), 1);
+    let rendered = markdown::render(&mapped, &opts, Highlighter::global(), &mut |_, _, _| None);
+    let source = glossary.source.clone().unwrap_or_default();
+    let source = source
+        .strip_prefix(&src_display(config, ""))
+        .map(|s| s.trim_start_matches('/').to_string())
+        .unwrap_or(source);
+    Page {
+        id: 0,
+        source,
+        url: GLOSSARY_URL.to_string(),
+        dir: String::new(),
+        is_index: false,
+        generated: true,
+        front: FrontMatter::default(),
+        title: locale.get("glossary").to_string(),
+        description: Some(locale.get("glossary_description").to_string()),
+        kind: Kind::Guide,
+        locale,
+        lang,
+        html: rendered.html,
+        headings: rendered.headings,
+        sections: rendered.sections,
+        h1_id: None,
+        words: rendered.words,
+        links: Vec::new(),
+        text: Arc::from(markdown_text),
+        triage: None,
+        unexpanded: None,
+        includes: Vec::new(),
+        images: Vec::new(),
+        web_links: Vec::new(),
+    }
 }
 
 fn build_summary_nav(site: &mut Site, entries: &[summary::Entry]) {
@@ -960,6 +1079,22 @@ fn build_summary_nav(site: &mut Site, entries: &[summary::Entry]) {
             .path
             .as_deref()
             .and_then(|p| by_source.get(p).copied());
+    }
+    // The glossary is not a file SUMMARY.md can list: it comes last, like mdBook's suffix
+    // chapters.
+    if let Some(page) = site
+        .pages
+        .iter()
+        .find(|p| p.generated && p.url == GLOSSARY_URL)
+    {
+        items.push(NavItem {
+            kind: NavKind::Chapter,
+            title: page.title.clone(),
+            page: Some(page.id),
+            number: None,
+            parent: None,
+            children: Vec::new(),
+        });
     }
     site.nav = Nav::from_items(items);
 }
@@ -1074,7 +1209,7 @@ pub fn check_links(site: &Site, only: Option<&[usize]>) -> Vec<Diagnostic> {
 }
 
 /// Column of `dest` on `line` (1 when it cannot be found, e.g. inside an include).
-fn column_of(text: &str, line: u32, dest: &str) -> usize {
+pub(crate) fn column_of(text: &str, line: u32, dest: &str) -> usize {
     text.lines()
         .nth(line.saturating_sub(1) as usize)
         .and_then(|l| l.find(dest).map(|i| l[..i].chars().count() + 1))

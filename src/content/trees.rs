@@ -307,6 +307,8 @@ impl Maker<'_> {
             triage: Some(Box::new(step)),
             unexpanded: None,
             includes: Vec::new(),
+            images: Vec::new(),
+            web_links: Vec::new(),
         }
     }
 
@@ -352,6 +354,7 @@ impl Maker<'_> {
             copied_label: locale.get("copied"),
             table_label: locale.get("table"),
             anchor_label: locale.get("anchor_link"),
+            terms: None,
         };
         let mapped = MappedText::new(text.text.clone(), text.line as u32);
         let rendered = markdown::render(

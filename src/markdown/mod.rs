@@ -15,7 +15,7 @@ mod slug;
 
 pub use containers::expand_containers;
 pub use highlight::{Highlighter, highlight_css};
-pub use render::{Heading, LinkKind, RenderOptions, Rendered, Section, render};
+pub use render::{Heading, Image, LinkKind, RenderOptions, Rendered, Section, TermMarker, render};
 pub use slug::slugify;
 
 /// Ids the theme's templates use; headings never take them, and links to them are valid.

@@ -45,6 +45,28 @@ pub enum LinkKind {
     Image,
 }
 
+/// An image of a page, for the alternative-text check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Line in the source file.
+    pub line: u32,
+    /// The source as written.
+    pub dest: String,
+    /// Its alternative text: `None` for an HTML `<img>` with no `alt` attribute at all,
+    /// `Some("")` for an empty one.
+    pub alt: Option<String>,
+    /// Written in HTML: an empty `alt=""` there marks a decorative image on purpose.
+    pub html: bool,
+}
+
+/// Finds glossary terms in text and writes their inline definitions.
+pub trait TermMarker {
+    /// Each term in `text`: its byte range and an id for [`TermMarker::mark`].
+    fn find(&self, text: &str) -> Vec<(std::ops::Range<usize>, usize)>;
+    /// Writes the HTML of term `entry`, written `text` on the page.
+    fn mark(&self, entry: usize, text: &str, out: &mut String);
+}
+
 /// What rendering a page produced.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
@@ -62,6 +84,8 @@ pub struct Rendered {
     pub first_paragraph: String,
     /// Number of words (CJK characters count one each).
     pub words: usize,
+    /// Every image, Markdown and HTML.
+    pub images: Vec<Image>,
 }
 
 /// Localised strings and switches for one page.
@@ -78,6 +102,8 @@ pub struct RenderOptions<'a> {
     pub table_label: &'a str,
     /// Accessible label of the heading self-links.
     pub anchor_label: &'a str,
+    /// Glossary terms to define where the page first uses them.
+    pub terms: Option<&'a dyn TermMarker>,
 }
 
 /// Headings that are not steps even in a numbered troubleshooting page.
@@ -170,6 +196,10 @@ pub fn render(
     }
     let mut heading: Option<OpenHeading<'_>> = None;
     let mut code: Option<(String, String)> = None; // (lang, text)
+    // Inside a link or an image (no term links in there), and the terms already defined.
+    let mut no_terms = 0usize;
+    let mut defined: Vec<usize> = Vec::new();
+    let mut image_alt: Option<String> = None;
 
     let parser = Parser::new_ext(&input.text, options()).into_offset_iter();
     for (event, range) in parser {
@@ -341,6 +371,7 @@ pub fn render(
                 title,
                 id,
             }) => {
+                no_terms += 1;
                 let resolved = if link_type == pulldown_cmark::LinkType::Email {
                     None
                 } else {
@@ -363,6 +394,14 @@ pub fn render(
                 title,
                 id,
             }) => {
+                no_terms += 1;
+                image_alt = Some(String::new());
+                out.images.push(Image {
+                    line: line_at(range.start),
+                    dest: dest_url.to_string(),
+                    alt: None,
+                    html: false,
+                });
                 let dest_url = match resolve(&dest_url, LinkKind::Image, line_at(range.start)) {
                     Some(new) => CowStr::from(new),
                     None => dest_url,
@@ -419,9 +458,39 @@ pub fn render(
                     .push('\n');
                 events.push(Event::End(TagEnd::Paragraph));
             }
+            Event::End(end @ (TagEnd::Link | TagEnd::Image)) => {
+                no_terms = no_terms.saturating_sub(1);
+                if end == TagEnd::Image
+                    && let (Some(alt), Some(image)) = (image_alt.take(), out.images.last_mut())
+                {
+                    image.alt = Some(alt);
+                }
+                events.push(Event::End(end));
+            }
             Event::Text(t) => {
                 add_text(&mut out, &t, in_first_paragraph, heading.is_some());
-                events.push(Event::Text(t));
+                if let Some(alt) = image_alt.as_mut() {
+                    alt.push_str(&t);
+                }
+                match opts.terms {
+                    Some(terms) if heading.is_none() && no_terms == 0 => {
+                        mark_terms(&mut events, t, terms, &mut defined);
+                    }
+                    _ => events.push(Event::Text(t)),
+                }
+            }
+            Event::Html(ref html) | Event::InlineHtml(ref html) => {
+                let line = line_at(range.start);
+                images_in_html(html, line, &mut out.images);
+                // Text inside an HTML link gets no term link of its own.
+                let lower = html.to_ascii_lowercase();
+                if lower.contains("<a ") || lower.contains("<a>") {
+                    no_terms += 1;
+                }
+                if lower.contains("</a>") {
+                    no_terms = no_terms.saturating_sub(1);
+                }
+                events.push(event);
             }
             Event::Code(t) => {
                 add_text(&mut out, &t, in_first_paragraph, heading.is_some());
@@ -456,6 +525,86 @@ pub fn render(
         out.sections.remove(0);
     }
     out
+}
+
+/// Pushes `text`, with the first use of each term not yet defined on the page marked.
+fn mark_terms<'e>(
+    events: &mut Vec<Event<'e>>,
+    text: CowStr<'e>,
+    terms: &dyn TermMarker,
+    defined: &mut Vec<usize>,
+) {
+    let mut found = terms.find(&text);
+    found.retain(|(_, entry)| {
+        if defined.contains(entry) {
+            false
+        } else {
+            defined.push(*entry);
+            true
+        }
+    });
+    if found.is_empty() {
+        events.push(Event::Text(text));
+        return;
+    }
+    let mut at = 0;
+    for (range, entry) in found {
+        if range.start > at {
+            events.push(Event::Text(text[at..range.start].to_string().into()));
+        }
+        let mut html = String::new();
+        terms.mark(entry, &text[range.clone()], &mut html);
+        events.push(Event::InlineHtml(html.into()));
+        at = range.end;
+    }
+    if at < text.len() {
+        events.push(Event::Text(text[at..].to_string().into()));
+    }
+}
+
+/// Records the `<img>` tags of a piece of raw HTML, with their `alt` when they have one.
+fn images_in_html(html: &str, line: u32, images: &mut Vec<Image>) {
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("<img") {
+        let start = from + i;
+        let end = lower[start..].find('>').map_or(lower.len(), |j| start + j);
+        let tag = &html[start..end];
+        let attr = |name: &str| -> Option<String> {
+            let tag_lower = tag.to_ascii_lowercase();
+            let mut search = 0;
+            while let Some(k) = tag_lower[search..].find(name) {
+                let pos = search + k;
+                search = pos + name.len();
+                let boundary = tag_lower[..pos].ends_with(|c: char| c.is_whitespace());
+                let rest = tag[pos + name.len()..].trim_start();
+                if !boundary {
+                    continue;
+                }
+                let Some(value) = rest.strip_prefix('=') else {
+                    // A bare attribute (`alt`) is an empty value.
+                    return Some(String::new());
+                };
+                let value = value.trim_start();
+                return Some(match value.chars().next() {
+                    Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or("").to_string(),
+                    _ => value
+                        .split(|c: char| c.is_whitespace() || c == '/')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                });
+            }
+            None
+        };
+        images.push(Image {
+            line,
+            dest: attr("src").unwrap_or_default(),
+            alt: attr("alt"),
+            html: true,
+        });
+        from = end;
+    }
 }
 
 fn add_text(out: &mut Rendered, text: &str, first_paragraph: bool, in_heading: bool) {
@@ -532,6 +681,7 @@ mod tests {
             copied_label: "Copied",
             table_label: "Table",
             anchor_label: "Link to this section",
+            terms: None,
         };
         render(
             &MappedText::new(md.to_string(), 1),

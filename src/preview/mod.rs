@@ -410,11 +410,12 @@ impl Preview {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((key as u64, page.url.clone()));
         };
-        let (pages, read) = content::parse_pages(&config, &sources.pages, &|i, page| {
-            if !content::left_out(&config, page) {
-                record(i, page);
-            }
-        });
+        let (pages, read) =
+            content::parse_pages(&config, &sources.glossary, &sources.pages, &|i, page| {
+                if !content::left_out(&config, page) {
+                    record(i, page);
+                }
+            });
         for d in read {
             let file = d.path.as_deref().map(display_path).unwrap_or_default();
             problems.files.entry(file).or_default().push(d);
@@ -584,7 +585,8 @@ impl Preview {
                             content.summary = true;
                             content.rescan = true;
                         }
-                        FileKind::Synonyms => restart = true,
+                        // Every page may use a term: the whole site is built again.
+                        FileKind::Synonyms | FileKind::Glossary => restart = true,
                         FileKind::Page => {
                             if !(is_file && self.sources.pages.contains(&rel)) {
                                 content.rescan = true;
@@ -708,7 +710,9 @@ impl Preview {
         }
         let read: Vec<Reread> = ids
             .par_iter()
-            .map(|&id| content::read_page(&site.config, &site.pages[id].source))
+            .map(|&id| {
+                content::read_page(&site.config, &self.sources.glossary, &site.pages[id].source)
+            })
             .collect();
         let same_shape = |old: &Page, new: &Page| {
             old.url == new.url
@@ -913,9 +917,10 @@ impl Preview {
             .iter()
             .filter(|p| current.contains(p.as_str()))
             .collect();
+        let glossary = self.sources.glossary.clone();
         let read: Vec<(&String, Reread)> = to_read
             .par_iter()
-            .map(|source| (*source, content::read_page(&config, source)))
+            .map(|source| (*source, content::read_page(&config, &glossary, source)))
             .collect();
         let mut accepted: HashSet<String> = HashSet::new();
         for (source, (page, diags)) in read {

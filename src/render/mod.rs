@@ -221,6 +221,23 @@ pub fn write_pages(site: &Site, theme: &Theme, ids: &[usize]) -> Result<(), Vec<
     }
 }
 
+/// Renders every page and the special pages in memory, writing nothing: the template errors a
+/// build would meet (`helpbook check`).
+pub fn render_check(site: &Site, theme: &Theme) -> Vec<Diagnostic> {
+    let shared = Shared::new(site);
+    let mut errors: Vec<Diagnostic> = site
+        .pages
+        .par_iter()
+        .filter_map(|page| render_page(site, theme, &shared, page).err())
+        .collect();
+    errors.extend(render_404(site, theme, &shared).err());
+    errors.extend(render_search(site, theme, &shared).err());
+    // One error per template is enough: the same mistake fails every page using it.
+    let mut seen = HashSet::new();
+    errors.retain(|d| seen.insert(d.message.clone()));
+    errors
+}
+
 /// Copies one asset (`rel`, under the content folder) to the output.
 pub fn copy_asset(site: &Site, rel: &str) -> Result<(), Diagnostic> {
     let to = site.config.out_dir.join(rel);

@@ -137,6 +137,11 @@ fn load(src_dir: &Path, shown: &str) -> Result<Option<Loaded>, Diagnostic> {
     Ok(Some((tests, lines)))
 }
 
+/// Whether the content folder `src_dir` has search tests.
+pub fn has_search_tests(src_dir: &Path) -> bool {
+    src_dir.join(FILE).is_file()
+}
+
 /// Runs the site's search tests against its index. `None` when the site has no tests.
 pub fn run_search_tests(site: &Site, index: &SearchIndex) -> Option<SearchTestReport> {
     let shown = crate::content::src_display(&site.config, FILE);

@@ -20,7 +20,9 @@ use serde::Serialize;
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
-pub use checks::{SearchTest, SearchTestOutcome, SearchTestReport, run_search_tests};
+pub use checks::{
+    SearchTest, SearchTestOutcome, SearchTestReport, has_search_tests, run_search_tests,
+};
 pub use index::{INDEX_DIR, IndexBuilder, IndexStats, IndexUpdater};
 pub use query::{FIELD_BOOSTS, MAX_QUERY_CHARS, SearchRequest};
 pub use synonyms::Synonyms;

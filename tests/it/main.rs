@@ -2,9 +2,11 @@
 
 mod browser;
 mod build;
+mod check;
 mod cli;
 mod fixtures;
 mod gaps;
+mod glossary;
 mod invalid;
 mod markdown;
 mod preview;

@@ -13,6 +13,7 @@ fn html(md: &str, locale: Locale, steps: bool) -> String {
         copied_label: locale.get("copied"),
         table_label: locale.get("table"),
         anchor_label: locale.get("anchor_link"),
+        terms: None,
     };
     let text = expand_containers(MappedText::new(md.to_string(), 1), |k| {
         locale.alert_title(k)

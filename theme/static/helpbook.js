@@ -1481,6 +1481,50 @@
     });
   }
 
+  // Glossary terms (see .term in style.css): CSS shows the definition on hover and focus. The
+  // script adds what CSS cannot: Esc hides it (WCAG 1.4.13), and on touch screens, which have no
+  // hover, the first tap shows the definition and a second tap opens the glossary.
+  function setupTerms() {
+    var terms = document.querySelectorAll('.term');
+    if (!terms.length) return;
+    var touch = window.matchMedia && window.matchMedia('(hover: none)').matches;
+    function closeAll(except) {
+      Array.prototype.forEach.call(document.querySelectorAll('.term.open'), function (t) {
+        if (t !== except) t.classList.remove('open');
+      });
+    }
+    Array.prototype.forEach.call(terms, function (term) {
+      var link = term.querySelector('.term-link');
+      if (!link) return;
+      link.addEventListener('click', function (event) {
+        if (touch && !term.classList.contains('open')) {
+          event.preventDefault();
+          closeAll(term);
+          term.classList.add('open');
+        }
+      });
+      link.addEventListener('blur', function () {
+        term.classList.remove('dismissed');
+      });
+      term.addEventListener('mouseleave', function () {
+        term.classList.remove('dismissed');
+      });
+    });
+    document.addEventListener('keydown', function (event) {
+      if (event.key !== 'Escape') return;
+      Array.prototype.forEach.call(terms, function (term) {
+        if (term.matches(':hover') || term.contains(document.activeElement) ||
+            term.classList.contains('open')) {
+          term.classList.add('dismissed');
+          term.classList.remove('open');
+        }
+      });
+    });
+    document.addEventListener('click', function (event) {
+      if (!event.target.closest || !event.target.closest('.term')) closeAll(null);
+    });
+  }
+
   function setupSearch() {
     var form = document.querySelector('form.site-search');
     if (form) setupSearchBox(form);
@@ -1498,6 +1542,7 @@
     setupStuck();
     recordView();
     setupTriage();
+    setupTerms();
     if (sidebar) scrollToCurrent(sidebar);
   }
 
