@@ -105,6 +105,7 @@ nodes:
         "content/guides/index.md",
         r#"---
 title: Guides
+description: How to get things done, step by step.
 weight: 2
 ---
 "#,
@@ -123,13 +124,28 @@ Markdown files, like the [fix for missing sound](../troubleshooting/no-sound.md#
 helpbook turns them into the right URLs and reports any link that points nowhere.
 
 > [!TIP]
-> Run `helpbook build` after each change: it lists every problem with its file and line.
+> Run `helpbook check` after each change: it lists every problem with its file and line,
+> from broken links to jargon a teacher would not understand.
+"#,
+    ),
+    (
+        "content/glossary.yaml",
+        r#"# Technical words your pages may use, each with a plain explanation. The first use of a term
+# on a page links to the glossary page and shows the explanation; `helpbook check` asks
+# teacher pages to explain a term where they first use it. See README.md, "Glossary".
+- term: echo cancellation
+  aliases: [echo canceller]
+  plain: A setting that stops your microphone from sending the sound of your own speakers back to the class.
+  zh:
+    term: 回声消除
+    plain: 防止麦克风把你扬声器里的声音再传回课堂的设置。
 "#,
     ),
     (
         "content/faq.md",
         r#"---
 title: Frequently asked questions
+description: Short answers to the questions readers ask most.
 kind: faq
 weight: 3
 ---

@@ -88,6 +88,10 @@ fn init_scaffolds_a_site_that_builds() {
             .join("kb/public/triage/no-sound/others/others-can-only-i-cant.html")
             .is_file()
     );
+    // It passes every rule of `check`, and its glossary has a page.
+    let check = site.run(&["check", "kb", "--strict"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(site.root().join("kb/public/glossary.html").is_file());
     // A second init does not overwrite anything.
     let again = site.run(&["init", "kb"]);
     assert_eq!(again.status.code(), Some(1));

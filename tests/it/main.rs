@@ -7,6 +7,7 @@ mod cli;
 mod fixtures;
 mod gaps;
 mod glossary;
+mod glossary_browser;
 mod invalid;
 mod markdown;
 mod preview;

@@ -340,6 +340,31 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
     assert!(errors_of(&m).is_empty(), "{m:#}");
     assert!(server.get("/guide/beta.html").2.contains("Renamed help"));
     wait_for_search(&server, "kumquat", "/guide/alpha.html", true);
+
+    // 11. glossary.yaml: every page may use a term, so everything is rebuilt with the
+    // definition, and a broken glossary is reported at its line.
+    write(
+        &site,
+        "content/glossary.yaml",
+        "- term: kumquat\n  plain: A small orange you eat whole.\n",
+    );
+    let m = live.wait_for("glossary", |m| m["all"] == true);
+    assert!(errors_of(&m).is_empty(), "{m:#}");
+    let alpha_page = server.get("/guide/alpha.html").2;
+    assert!(
+        alpha_page.contains("href=\"../glossary.html#kumquat\"")
+            && alpha_page.contains("A small orange you eat whole."),
+        "{alpha_page}"
+    );
+    assert!(server.get("/glossary.html").2.contains("A small orange you eat whole."));
+    write(&site, "content/glossary.yaml", "- term: kumquat\n  plian: oops\n");
+    let m = live.wait_for("broken glossary", |m| !errors_of(m).is_empty());
+    assert!(
+        errors_of(&m)
+            .iter()
+            .any(|e| e.starts_with("content/glossary.yaml:2")),
+        "{m:#}"
+    );
     server.stop();
 }
 

@@ -1482,12 +1482,12 @@
   }
 
   // Glossary terms (see .term in style.css): CSS shows the definition on hover and focus. The
-  // script adds what CSS cannot: Esc hides it (WCAG 1.4.13), and on touch screens, which have no
-  // hover, the first tap shows the definition and a second tap opens the glossary.
+  // script adds what CSS cannot: Esc hides it (WCAG 1.4.13), and a tap on a touch screen, which
+  // has no hover, shows the definition first; a second tap opens the glossary. Keys, mice and
+  // screen readers follow the link at once.
   function setupTerms() {
     var terms = document.querySelectorAll('.term');
     if (!terms.length) return;
-    var touch = window.matchMedia && window.matchMedia('(hover: none)').matches;
     function closeAll(except) {
       Array.prototype.forEach.call(document.querySelectorAll('.term.open'), function (t) {
         if (t !== except) t.classList.remove('open');
@@ -1496,8 +1496,14 @@
     Array.prototype.forEach.call(terms, function (term) {
       var link = term.querySelector('.term-link');
       if (!link) return;
+      var pointer = '';
+      link.addEventListener('pointerdown', function (event) {
+        pointer = event.pointerType;
+      });
       link.addEventListener('click', function (event) {
-        if (touch && !term.classList.contains('open')) {
+        var tap = event.detail > 0 && (event.pointerType || pointer) === 'touch';
+        pointer = '';
+        if (tap && !term.classList.contains('open')) {
           event.preventDefault();
           closeAll(term);
           term.classList.add('open');
