@@ -356,8 +356,17 @@ fn serve_rebuilds_what_changed_and_tells_the_open_pages() {
             && alpha_page.contains("A small orange you eat whole."),
         "{alpha_page}"
     );
-    assert!(server.get("/glossary.html").2.contains("A small orange you eat whole."));
-    write(&site, "content/glossary.yaml", "- term: kumquat\n  plian: oops\n");
+    assert!(
+        server
+            .get("/glossary.html")
+            .2
+            .contains("A small orange you eat whole.")
+    );
+    write(
+        &site,
+        "content/glossary.yaml",
+        "- term: kumquat\n  plian: oops\n",
+    );
     let m = live.wait_for("broken glossary", |m| !errors_of(m).is_empty());
     assert!(
         errors_of(&m)
