@@ -336,7 +336,7 @@ fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
                     reached.insert(source);
                 }
                 Target::Output { url, .. } => {
-                    linked_urls.insert(url);
+                    linked_urls.insert(url.as_str());
                 }
                 _ => {}
             }
@@ -345,7 +345,13 @@ fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
             && let Some(url) = fix.url.as_deref()
         {
             let url = url.split('#').next().unwrap_or(url);
-            linked_urls.insert(url.trim_start_matches("../"));
+            // Relative to the step's page, which lies under triage/<tree>/….
+            let depth = page.url.matches('/').count();
+            let mut target = url;
+            for _ in 0..depth {
+                target = target.strip_prefix("../").unwrap_or(target);
+            }
+            linked_urls.insert(target);
         }
     }
     let in_nav: HashSet<usize> = site.nav.items.iter().filter_map(|i| i.page).collect();
@@ -358,8 +364,10 @@ fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for page in site.pages.iter().filter(|p| written(p)) {
         let home = page.url == "index.html";
+        let folder = page.url.strip_suffix("index.html");
         let linked = reached.contains(page.source.as_str())
-            || linked_urls.iter().any(|u| u.ends_with(page.url.as_str()));
+            || linked_urls.contains(page.url.as_str())
+            || folder.is_some_and(|f| linked_urls.contains(f));
         if home || in_nav.contains(&page.id) || linked {
             continue;
         }
@@ -593,7 +601,7 @@ fn plain_page(site: &Site, glossary: &Glossary, page: &Page) -> Vec<Diagnostic> 
         }
         for range in plain::sentences(&block.text) {
             let length = plain::length(&block.text[range.clone()]);
-            let (size, limit, unit) = if length.chinese > 0 {
+            let (size, limit, unit) = if chinese_page {
                 (
                     length.chinese + length.words,
                     check.sentence_chars,
@@ -604,7 +612,7 @@ fn plain_page(site: &Site, glossary: &Glossary, page: &Page) -> Vec<Diagnostic> 
             };
             if size > limit {
                 let (line, column) = place(block.source_offset(range.start));
-                let help = if length.chinese > 0 {
+                let help = if chinese_page {
                     "拆成几个短句：一句只说一件事（split it: one instruction or fact per sentence）"
                 } else {
                     "split it: one instruction or fact per sentence"
@@ -684,10 +692,10 @@ fn plain_page(site: &Site, glossary: &Glossary, page: &Page) -> Vec<Diagnostic> 
 
 /// "How much data" from "How much data": explanations read on after a term in a sentence.
 fn lowercase_first(text: &str) -> String {
-    let first_sentence = text
-        .split_inclusive(['.', '。'])
+    let first_sentence = plain::sentences(text)
+        .into_iter()
         .next()
-        .unwrap_or(text)
+        .map_or(text, |r| &text[r])
         .trim_end_matches(['.', '。']);
     let mut chars = first_sentence.chars();
     match chars.next() {

@@ -83,17 +83,24 @@ impl Block {
     /// Appends `piece`, which starts at `source` in the source. Whitespace is never doubled and
     /// never leads, so the checks see words separated by single spaces.
     fn push(&mut self, piece: &str, source: usize, verbatim: bool) {
-        let piece = if self.text.is_empty() || self.text.ends_with(char::is_whitespace) {
+        let trimmed = if self.text.is_empty() || self.text.ends_with(char::is_whitespace) {
             piece.trim_start()
         } else {
             piece
         };
-        if piece.is_empty() {
+        if trimmed.is_empty() {
             return;
         }
+        // A verbatim piece maps byte for byte: the trimmed whitespace moves its start along.
+        let skipped = if verbatim {
+            piece.len() - trimmed.len()
+        } else {
+            0
+        };
+        let piece = trimmed;
         self.spans.push(Span {
             text: self.text.len(),
-            source,
+            source: source + skipped,
             verbatim,
         });
         self.text.push_str(piece);

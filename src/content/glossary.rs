@@ -21,7 +21,7 @@ use super::front_matter::yaml_error;
 use super::read_data_file;
 use crate::diagnostic::Diagnostic;
 use crate::i18n::Locale;
-use crate::markdown::{TermMarker, is_cjk, push_escaped, slugify};
+use crate::markdown::{RESERVED_IDS, TermMarker, is_cjk, push_escaped, slugify};
 
 /// Output path of the generated glossary page.
 pub const GLOSSARY_URL: &str = "glossary.html";
@@ -169,10 +169,15 @@ impl Glossary {
                 Some(id) => id.trim().to_string(),
                 None => slugify(&term),
             };
-            if id.is_empty() {
+            let valid = !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                && !RESERVED_IDS.contains(&id.as_str());
+            if !valid {
                 problem(
-                    format!("glossary: `{term}` gives an empty anchor"),
-                    "add `id:` with letters, digits and dashes",
+                    format!("glossary: `{term}` has the anchor `{id}`, which cannot be used"),
+                    "give it `id:` with letters, digits and dashes only, not one of the theme's own ids (content, sidebar, top…)",
                 );
                 continue;
             }
@@ -275,16 +280,20 @@ impl Glossary {
                 md.push_str(&format!("*{}*\n\n", notes.join(". ")));
             }
             if let Some(other) = second {
-                let sep = if is_chinese_text(&other.term) {
-                    "："
+                // The other language is marked as such, so a screen reader reads it in the
+                // right voice.
+                let (tag, sep) = if zh_site {
+                    ("en", ": ")
                 } else {
-                    ": "
+                    ("zh-CN", "：")
                 };
-                md.push_str(&format!(
-                    "**{}**{sep}{}\n\n",
-                    escape_md(&other.term),
-                    escape_md(&other.plain)
-                ));
+                let mut html = format!("<p lang=\"{tag}\"><strong>");
+                push_escaped(&mut html, &other.term);
+                html.push_str("</strong>");
+                html.push_str(sep);
+                push_escaped(&mut html, &other.plain);
+                html.push_str("</p>\n\n");
+                md.push_str(&html);
             }
         }
         md
@@ -338,7 +347,7 @@ impl Terms {
         let automaton = (!spellings.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostLongest)
+                .match_kind(MatchKind::Standard)
                 .build(&spellings)
                 .expect("glossary terms are short literal strings")
         });
@@ -349,33 +358,49 @@ impl Terms {
         }
     }
 
-    /// Every use of a term in `text`, in order. Latin-script terms match whole words only.
+    /// Every use of a term in `text`, in order, not overlapping: the longest at each place.
+    /// Latin-script terms match whole words only.
     pub fn find(&self, text: &str) -> Vec<Found> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
-        let mut found = Vec::new();
-        for m in automaton.find_iter(text) {
-            let pattern = m.pattern().as_usize();
-            let (entry, exact) = self.patterns[pattern];
-            let matched = &text[m.range()];
-            if exact && matched != self.spellings[pattern] {
-                continue;
-            }
-            let word_char = |c: char| c.is_alphanumeric() && !is_cjk(c);
-            let before = text[..m.start()].chars().next_back();
-            let after = text[m.end()..].chars().next();
-            let starts_latin = matched.chars().next().is_some_and(word_char);
-            let ends_latin = matched.chars().next_back().is_some_and(word_char);
-            if (starts_latin && before.is_some_and(word_char))
-                || (ends_latin && after.is_some_and(word_char))
-            {
-                continue;
-            }
-            found.push(Found {
+        // Every candidate is looked at, so a match ruled out (a case or a word boundary) does
+        // not hide a shorter term at the same place.
+        let word_char = |c: char| c.is_alphanumeric() && !is_cjk(c);
+        let mut candidates: Vec<Found> = automaton
+            .find_overlapping_iter(text)
+            .filter(|m| {
+                let pattern = m.pattern().as_usize();
+                let matched = &text[m.range()];
+                if self.patterns[pattern].1 && matched != self.spellings[pattern] {
+                    return false;
+                }
+                let before = text[..m.start()].chars().next_back();
+                let after = text[m.end()..].chars().next();
+                let starts_latin = matched.chars().next().is_some_and(word_char);
+                let ends_latin = matched.chars().next_back().is_some_and(word_char);
+                !((starts_latin && before.is_some_and(word_char))
+                    || (ends_latin && after.is_some_and(word_char)))
+            })
+            .map(|m| Found {
                 range: m.range(),
-                entry,
-            });
+                entry: self.patterns[m.pattern().as_usize()].0,
+            })
+            .collect();
+        candidates.sort_by(|a, b| {
+            a.range
+                .start
+                .cmp(&b.range.start)
+                .then(b.range.end.cmp(&a.range.end))
+        });
+        let mut found: Vec<Found> = Vec::new();
+        for c in candidates {
+            if found
+                .last()
+                .is_none_or(|last| c.range.start >= last.range.end)
+            {
+                found.push(c);
+            }
         }
         found
     }
@@ -406,11 +431,11 @@ impl TermMarker for Marker<'_> {
         push_escaped(out, &self.href);
         out.push('#');
         push_escaped(out, &e.id);
-        out.push_str("\" aria-describedby=\"term-");
+        out.push_str("\" aria-describedby=\"glossary-def-");
         push_escaped(out, &e.id);
         out.push_str("\">");
         push_escaped(out, text);
-        out.push_str("</a><span class=\"term-def\" role=\"tooltip\" id=\"term-");
+        out.push_str("</a><span class=\"term-def\" role=\"tooltip\" id=\"glossary-def-");
         push_escaped(out, &e.id);
         out.push_str("\">");
         push_escaped(out, &w.plain);
@@ -421,10 +446,6 @@ impl TermMarker for Marker<'_> {
 /// Whether a language tag is Chinese (`zh`, `zh-CN`, `zh-Hans`…).
 pub(crate) fn is_chinese(lang: &str) -> bool {
     Locale::from_tag(lang) == Locale::Zh
-}
-
-fn is_chinese_text(s: &str) -> bool {
-    s.chars().any(is_cjk)
 }
 
 fn clean(list: Vec<String>) -> Vec<String> {
@@ -511,6 +532,30 @@ mod tests {
     }
 
     #[test]
+    fn a_match_ruled_out_does_not_hide_a_shorter_term() {
+        let g = Glossary::parse(
+            "- term: TURN server\n  plain: A relay.\n- term: server\n  plain: A computer.\n- term: echo\n  plain: Sound back.\n- term: echo cancellation\n  plain: A filter.\n",
+        )
+        .unwrap();
+        assert_eq!(
+            words(
+                &g,
+                "en",
+                "Turn server settings off. Echo cancellations help with echo."
+            ),
+            ["server", "Echo", "echo"]
+        );
+    }
+
+    #[test]
+    fn an_anchor_that_cannot_be_used_is_an_error() {
+        for id in ["bit rate", "content"] {
+            let text = format!("- term: bitrate\n  id: {id}\n  plain: Data per second.\n");
+            assert!(Glossary::parse(&text).is_err(), "{id}");
+        }
+    }
+
+    #[test]
     fn acronyms_match_as_written() {
         let g = Glossary::parse(SAMPLE).unwrap();
         assert_eq!(
@@ -561,8 +606,14 @@ mod tests {
         let mut html = String::new();
         marker.mark(0, "bitrate", &mut html);
         assert!(html.contains("href=\"../glossary.html#bitrate\""), "{html}");
-        assert!(html.contains("aria-describedby=\"term-bitrate\""), "{html}");
-        assert!(html.contains("id=\"term-bitrate\">How much data"), "{html}");
+        assert!(
+            html.contains("aria-describedby=\"glossary-def-bitrate\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("id=\"glossary-def-bitrate\">How much data"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -571,6 +622,9 @@ mod tests {
         let md = g.page_markdown("en");
         assert!(md.contains("## bitrate {#bitrate}"), "{md}");
         assert!(md.contains("## TURN server {#turn-server}"), "{md}");
-        assert!(md.contains("**码率**：每秒发送的数据量。"), "{md}");
+        assert!(
+            md.contains("<p lang=\"zh-CN\"><strong>码率</strong>：每秒发送的数据量。</p>"),
+            "{md}"
+        );
     }
 }

@@ -92,6 +92,14 @@ pub struct Page {
     pub web_links: Vec<WebLink>,
 }
 
+impl Page {
+    /// A section page made up for a folder without an index page: it has nothing of its own to
+    /// find in search.
+    pub fn is_made_up_section(&self) -> bool {
+        self.generated && self.is_index
+    }
+}
+
 /// A link from a page to another site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebLink {

@@ -200,6 +200,7 @@ pub fn render(
     let mut no_terms = 0usize;
     let mut defined: Vec<usize> = Vec::new();
     let mut image_alt: Option<String> = None;
+    let mut html_block: Option<(String, u32)> = None;
 
     let parser = Parser::new_ext(&input.text, options()).into_offset_iter();
     for (event, range) in parser {
@@ -427,6 +428,8 @@ pub fn render(
                 events.push(Event::Html("</div>\n".into()));
             }
             Event::Start(Tag::Table(align)) => {
+                // A definition would be clipped by the table's scrolling box.
+                no_terms += 1;
                 events.push(Event::Html(
                     format!(
                         "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">",
@@ -437,6 +440,7 @@ pub fn render(
                 events.push(Event::Start(Tag::Table(align)));
             }
             Event::End(TagEnd::Table) => {
+                no_terms = no_terms.saturating_sub(1);
                 events.push(Event::End(TagEnd::Table));
                 events.push(Event::Html("</div>\n".into()));
             }
@@ -479,17 +483,23 @@ pub fn render(
                     _ => events.push(Event::Text(t)),
                 }
             }
+            Event::Start(Tag::HtmlBlock) => {
+                html_block = Some((String::new(), line_at(range.start)));
+                events.push(Event::Start(Tag::HtmlBlock));
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((html, line)) = html_block.take() {
+                    images_in_html(&html, line, &mut out.images);
+                }
+                events.push(Event::End(TagEnd::HtmlBlock));
+            }
             Event::Html(ref html) | Event::InlineHtml(ref html) => {
-                let line = line_at(range.start);
-                images_in_html(html, line, &mut out.images);
-                // Text inside an HTML link gets no term link of its own.
-                let lower = html.to_ascii_lowercase();
-                if lower.contains("<a ") || lower.contains("<a>") {
-                    no_terms += 1;
+                // A block's lines come one event each: its tags are read whole at its end.
+                match html_block.as_mut() {
+                    Some((block, _)) => block.push_str(html),
+                    None => images_in_html(html, line_at(range.start), &mut out.images),
                 }
-                if lower.contains("</a>") {
-                    no_terms = no_terms.saturating_sub(1);
-                }
+                no_terms = no_terms.saturating_add_signed(no_terms_change(html));
                 events.push(event);
             }
             Event::Code(t) => {
@@ -567,44 +577,117 @@ fn images_in_html(html: &str, line: u32, images: &mut Vec<Image>) {
     let lower = html.to_ascii_lowercase();
     let mut from = 0;
     while let Some(i) = lower[from..].find("<img") {
-        let start = from + i;
-        let end = lower[start..].find('>').map_or(lower.len(), |j| start + j);
-        let tag = &html[start..end];
-        let attr = |name: &str| -> Option<String> {
-            let tag_lower = tag.to_ascii_lowercase();
-            let mut search = 0;
-            while let Some(k) = tag_lower[search..].find(name) {
-                let pos = search + k;
-                search = pos + name.len();
-                let boundary = tag_lower[..pos].ends_with(|c: char| c.is_whitespace());
-                let rest = tag[pos + name.len()..].trim_start();
-                if !boundary {
-                    continue;
-                }
-                let Some(value) = rest.strip_prefix('=') else {
-                    // A bare attribute (`alt`) is an empty value.
-                    return Some(String::new());
-                };
-                let value = value.trim_start();
-                return Some(match value.chars().next() {
-                    Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or("").to_string(),
-                    _ => value
-                        .split(|c: char| c.is_whitespace() || c == '/')
-                        .next()
-                        .unwrap_or("")
-                        .to_string(),
-                });
-            }
-            None
+        let start = from + i + "<img".len();
+        if !lower[start..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/') {
+            from = start;
+            continue;
+        }
+        let (attrs, end) = attributes(&html[start..]);
+        let get = |name: &str| {
+            attrs
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.to_string())
         };
         images.push(Image {
             line,
-            dest: attr("src").unwrap_or_default(),
-            alt: attr("alt"),
+            dest: get("src").unwrap_or_default(),
+            alt: get("alt"),
             html: true,
         });
-        from = end;
+        from = start + end;
     }
+}
+
+/// The attributes of a tag whose name was just read (`tag` starts after it), and where the tag
+/// ends. Quoted values may hold `>`; a bare attribute has an empty value.
+fn attributes(tag: &str) -> (Vec<(&str, &str)>, usize) {
+    let mut attrs = Vec::new();
+    let bytes = tag.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'>' => return (attrs, i + 1),
+            b if b.is_ascii_whitespace() || b == b'/' => i += 1,
+            _ => {
+                let name_start = i;
+                while i < bytes.len()
+                    && !bytes[i].is_ascii_whitespace()
+                    && !matches!(bytes[i], b'=' | b'>' | b'/')
+                {
+                    i += 1;
+                }
+                let name = &tag[name_start..i];
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i < bytes.len() && bytes[i] == b'=' {
+                    i += 1;
+                    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    let value = match bytes.get(i) {
+                        Some(&q @ (b'"' | b'\'')) => {
+                            let value_start = i + 1;
+                            let len = tag[value_start..]
+                                .bytes()
+                                .position(|b| b == q)
+                                .unwrap_or(tag.len() - value_start);
+                            i = (value_start + len + 1).min(tag.len());
+                            &tag[value_start..value_start + len]
+                        }
+                        _ => {
+                            let value_start = i;
+                            while i < bytes.len()
+                                && !bytes[i].is_ascii_whitespace()
+                                && bytes[i] != b'>'
+                            {
+                                i += 1;
+                            }
+                            &tag[value_start..i]
+                        }
+                    };
+                    attrs.push((name, value));
+                } else {
+                    attrs.push((name, ""));
+                }
+            }
+        }
+    }
+    (attrs, tag.len())
+}
+
+/// Raw HTML elements whose text gets no term link: links and controls cannot hold one, and code
+/// is meant literally.
+const NO_TERMS_IN: &[&str] = &[
+    "a", "button", "summary", "label", "select", "textarea", "code", "kbd", "pre",
+];
+
+/// How many of [`NO_TERMS_IN`] a piece of raw HTML opens, minus those it closes.
+fn no_terms_change(html: &str) -> isize {
+    let lower = html.to_ascii_lowercase();
+    let mut change = 0;
+    for (i, _) in lower.match_indices('<') {
+        let rest = &lower[i + 1..];
+        let (closing, rest) = match rest.strip_prefix('/') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let name: String = rest
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if !NO_TERMS_IN.contains(&name.as_str()) {
+            continue;
+        }
+        let self_closing = rest.split('>').next().is_some_and(|t| t.ends_with('/'));
+        if closing {
+            change -= 1;
+        } else if !self_closing {
+            change += 1;
+        }
+    }
+    change
 }
 
 fn add_text(out: &mut Rendered, text: &str, first_paragraph: bool, in_heading: bool) {

@@ -1109,7 +1109,7 @@ impl Preview {
             .filter(|url| {
                 site.by_url
                     .get(*url)
-                    .is_none_or(|&id| site.pages[id].generated)
+                    .is_none_or(|&id| site.pages[id].is_made_up_section())
             })
             .cloned()
             .collect();

@@ -249,8 +249,7 @@ impl IndexBuilder {
     /// Adds one document per section of `page`; `key` tells pages apart (one result per page).
     /// Generated pages are not indexed.
     pub fn add_page(&self, key: usize, page: &Page) {
-        // A folder's made-up section page has nothing to find; the glossary has.
-        if page.generated && page.is_index {
+        if page.is_made_up_section() {
             return;
         }
         let docs = page_documents(&self.fields, key as u64, page);
@@ -331,7 +330,7 @@ impl IndexBuilder {
 
 /// The documents of one page: one per section. None for a folder's made-up section page.
 fn page_documents(f: &Fields, key: u64, page: &Page) -> Vec<TantivyDocument> {
-    if page.generated && page.is_index {
+    if page.is_made_up_section() {
         return Vec::new();
     }
     let audience = page.front.audience.map_or("everyone", |a| a.as_str());

@@ -44,7 +44,7 @@ fn the_first_use_of_a_term_in_prose_gets_an_inline_definition() {
     assert!(body.contains("<code>bitrate=low</code>"), "{body}");
     assert!(
         body.contains(
-            "Lower the <span class=\"term\"><a class=\"term-link\" href=\"glossary.html#bitrate\" aria-describedby=\"term-bitrate\">Bitrate</a><span class=\"term-def\" role=\"tooltip\" id=\"term-bitrate\">How much video data is sent each second.</span></span> in Settings. The bitrate matters."
+            "Lower the <span class=\"term\"><a class=\"term-link\" href=\"glossary.html#bitrate\" aria-describedby=\"glossary-def-bitrate\">Bitrate</a><span class=\"term-def\" role=\"tooltip\" id=\"glossary-def-bitrate\">How much video data is sent each second.</span></span> in Settings. The bitrate matters."
         ),
         "{body}"
     );
@@ -60,12 +60,27 @@ fn the_first_use_of_a_term_in_prose_gets_an_inline_definition() {
 }
 
 #[test]
+fn no_term_link_inside_links_controls_or_tables() {
+    let site = TestSite::new().page("glossary.yaml", GLOSSARY).page(
+        "index.md",
+        "# Home\n\nA <a\nhref=\"https://example.com\">bitrate</a> link and a <button>TURN server</button>.\n\n| Setting | Value |\n|---|---|\n| bitrate | low |\n\nLater the bitrate is defined.\n",
+    );
+    site.build_ok();
+    let html = site.output("index.html");
+    let body = content_of(&html);
+    assert_eq!(body.matches("class=\"term\"").count(), 1, "{body}");
+    assert!(body.contains("<button>TURN server</button>"), "{body}");
+    assert!(body.contains("<td>bitrate</td>"), "{body}");
+    assert!(body.contains("Later the <span class=\"term\">"), "{body}");
+}
+
+#[test]
 fn chinese_pages_define_terms_in_chinese() {
     let site = site();
     site.build_ok();
     let body = site.output("zh/video.html");
     assert!(
-        body.contains("href=\"../glossary.html#bitrate\" aria-describedby=\"term-bitrate\">码率</a><span class=\"term-def\" role=\"tooltip\" id=\"term-bitrate\">每秒发送的视频数据量。</span>"),
+        body.contains("href=\"../glossary.html#bitrate\" aria-describedby=\"glossary-def-bitrate\">码率</a><span class=\"term-def\" role=\"tooltip\" id=\"glossary-def-bitrate\">每秒发送的视频数据量。</span>"),
         "{body}"
     );
     // The English spelling on the same page is the same term, already defined.
@@ -88,7 +103,7 @@ fn the_glossary_page_lists_every_term_in_both_languages_and_is_searchable() {
         "{body}"
     );
     assert!(
-        body.contains("<strong>码率</strong>：每秒发送的视频数据量。"),
+        body.contains("<p lang=\"zh-CN\"><strong>码率</strong>：每秒发送的视频数据量。</p>"),
         "{body}"
     );
     assert!(body.contains("In plain words: “video quality”"), "{body}");
