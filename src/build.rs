@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::content::{self, Site};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render::{self, Theme, Written};
-use crate::search::{self, IndexBuilder, IndexStats, SearchIndex, SearchTestReport, Synonyms};
+use crate::search::{self, IndexBuilder, IndexStats, SearchIndex, SearchTestReport};
 
 /// What to build.
 #[derive(Debug, Clone, Default)]
@@ -109,9 +109,7 @@ pub fn build(options: &BuildOptions) -> BuildReport {
     // Markdown rendering; a failed build drops it unfinished, which leaves nothing behind.
     let index_start = Instant::now();
     let indexer = if config.search.enable {
-        let shown = content::src_display(&config, "");
-        Synonyms::load(&config.src_dir, &shown)
-            .and_then(|synonyms| IndexBuilder::start(&config, &synonyms, &config.out_dir))
+        IndexBuilder::for_site(&config, &config.out_dir)
             .map_err(|d| report.diagnostics.push(d))
             .ok()
     } else {

@@ -50,11 +50,7 @@ impl Period {
             )
         };
         if let Some(date) = crate::content::Date::parse(s) {
-            let from = days_from_civil(
-                i64::from(date.year),
-                u32::from(date.month),
-                u32::from(date.day),
-            ) * 86_400_000;
+            let from = date.days_since_epoch() * 86_400_000;
             if from >= now {
                 return Err(format!("`{s}` is in the future"));
             }
@@ -77,17 +73,6 @@ impl Period {
             until: now,
         })
     }
-}
-
-/// The days since 1970-01-01 of a calendar date (inverse of `civil_from_days`).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Why a search went unresolved.

@@ -21,11 +21,11 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::Serialize;
 
 use crate::config::{CheckRules, Config, Rule, RuleLevel};
-use crate::content::{self, Date, Glossary, Page, Site, Sources, Target};
+use crate::content::{self, Date, Glossary, Page, Site, Target};
 use crate::diagnostic::{Diagnostic, Severity, display_path, line_col};
 use crate::i18n::Locale;
 use crate::render::{self, Theme};
-use crate::search::{self, IndexBuilder, SearchIndex, Synonyms};
+use crate::search::{self, IndexBuilder, SearchIndex};
 
 use external::{ExternalLink, ExternalOptions};
 
@@ -187,32 +187,18 @@ pub fn check(options: &CheckOptions) -> CheckReport {
         && config.search.enable
         && search::has_search_tests(&config.src_dir)
     {
-        let shown = content::src_display(&config, "");
-        Synonyms::load(&config.src_dir, &shown)
-            .and_then(|synonyms| IndexBuilder::start(&config, &synonyms, &scratch.0))
+        IndexBuilder::for_site(&config, &scratch.0)
             .map_err(|d| report.diagnostics.push(d))
             .ok()
     } else {
         None
     };
-    let add = |key: usize, page: &Page| {
+    let (site, loaded) = content::load_with(config, &|key, page| {
         if let Some(indexer) = &indexer {
             indexer.add_page(key, page);
         }
-    };
-    let (sources, found) = Sources::discover(&config);
-    report.diagnostics.extend(found);
-    let (pages, read) =
-        content::parse_pages(&config, &sources.glossary, &sources.pages, &|i, page| {
-            if !content::left_out(&config, page) {
-                add(i, page);
-            }
-        });
-    report.diagnostics.extend(read);
-    let base = sources.pages.len();
-    let (site, assembled) =
-        content::assemble(config, &sources, pages, &|i, page| add(base + i, page));
-    report.diagnostics.extend(assembled);
+    });
+    report.diagnostics.extend(loaded);
     report.pages = site.pages.iter().filter(|p| p.triage.is_none()).count();
     match &theme {
         Ok(theme) if !report.diagnostics.iter().any(Diagnostic::is_error) => {
@@ -224,9 +210,9 @@ pub fn check(options: &CheckOptions) -> CheckReport {
         Err(errors) => report.diagnostics.extend(errors.iter().cloned()),
     }
 
-    let today = options.today.unwrap_or_else(today);
+    let today = options.today.unwrap_or_else(Date::today);
     let mut found = Vec::new();
-    found.extend(orphans(&site, &sources));
+    found.extend(orphans(&site));
     found.extend(
         site.pages
             .iter()
@@ -235,7 +221,7 @@ pub fn check(options: &CheckOptions) -> CheckReport {
     found.extend(duplicate_titles(&site));
     found.extend(site.pages.iter().flat_map(|p| images_without_alt(&site, p)));
     found.extend(site.pages.iter().filter_map(|p| stale(&site, p, today)));
-    found.extend(plain_language(&site, &sources.glossary));
+    found.extend(plain_language(&site));
 
     if let Some(indexer) = indexer {
         if report.diagnostics.iter().any(Diagnostic::is_error) {
@@ -326,7 +312,7 @@ fn key_line(page: &Page, key: &str) -> Option<usize> {
 
 /// Pages no reader can reach: not in navigation and not linked from any other page. With a
 /// `SUMMARY.md` that is also a file it does not list, which is then not built at all.
-fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
+fn orphans(site: &Site) -> Vec<Diagnostic> {
     let mut reached: HashSet<&str> = HashSet::new();
     let mut linked_urls: HashSet<&str> = HashSet::new();
     for page in &site.pages {
@@ -382,7 +368,7 @@ fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
             .help("link to it from a related page, or add it to the navigation"),
         );
     }
-    for rel in &sources.unlisted {
+    for rel in &site.unlisted {
         let path = site.config.src_dir.join(rel);
         let canonical = path.canonicalize().unwrap_or(path.clone());
         if included.contains(canonical.as_path()) || reached.contains(rel.as_str()) {
@@ -391,12 +377,8 @@ fn orphans(site: &Site, sources: &Sources) -> Vec<Diagnostic> {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let draft = content::split_front_matter(&text)
             .ok()
-            .and_then(|s| content::key_line(&s, "draft").map(|l| (s, l)))
-            .is_some_and(|(_, l)| {
-                text.lines()
-                    .nth(l - 1)
-                    .is_some_and(|line| line.contains("true"))
-            });
+            .and_then(|split| content::parse_front_matter(&split).ok())
+            .is_some_and(|front| front.draft);
         if draft {
             continue;
         }
@@ -530,7 +512,7 @@ fn stale(site: &Site, page: &Page, today: Date) -> Option<Diagnostic> {
         return None;
     }
     let limit = site.config.check.stale_after_days;
-    let age = days(today) - days(updated);
+    let age = today.days_since_epoch() - updated.days_since_epoch();
     if age <= i64::from(limit) {
         return None;
     }
@@ -554,7 +536,7 @@ fn stale(site: &Site, page: &Page, today: Date) -> Option<Diagnostic> {
 }
 
 /// The plain-language rules, on the pages of the audiences `[check] plain-language` names.
-fn plain_language(site: &Site, glossary: &Glossary) -> Vec<Diagnostic> {
+fn plain_language(site: &Site) -> Vec<Diagnostic> {
     let audiences = &site.config.check.plain_language;
     let plain_pages = site.pages.iter().filter(|p| {
         written(p)
@@ -564,7 +546,7 @@ fn plain_language(site: &Site, glossary: &Glossary) -> Vec<Diagnostic> {
     });
     let mut found = Vec::new();
     for page in plain_pages {
-        found.extend(plain_page(site, glossary, page));
+        found.extend(plain_page(site, &site.glossary, page));
     }
     found
 }
@@ -742,75 +724,9 @@ fn external_links(site: &Site) -> (ExternalSummary, Vec<Diagnostic>) {
     (summary, report.diagnostics)
 }
 
-/// Today's date (UTC).
-fn today() -> Date {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_from_days((secs / 86_400) as i64)
-}
-
-/// Days since 1970-01-01 of a date (Howard Hinnant's `days_from_civil`).
-fn days(date: Date) -> i64 {
-    let (m, d) = (i64::from(date.month), i64::from(date.day));
-    let y = i64::from(date.year) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `z` days after 1970-01-01 (the inverse of [`days`]).
-fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Date {
-        year: year as u16,
-        month: month as u8,
-        day: day as u8,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_round_trip_through_day_numbers() {
-        let d = Date {
-            year: 2026,
-            month: 11,
-            day: 21,
-        };
-        assert_eq!(civil_from_days(days(d)), d);
-        assert_eq!(
-            days(Date {
-                year: 1970,
-                month: 1,
-                day: 1
-            }),
-            0
-        );
-        let leap = Date {
-            year: 2024,
-            month: 3,
-            day: 1,
-        };
-        let before = Date {
-            year: 2024,
-            month: 2,
-            day: 28,
-        };
-        assert_eq!(days(leap) - days(before), 2);
-    }
 
     #[test]
     fn a_term_followed_or_preceded_by_its_explanation_is_explained() {

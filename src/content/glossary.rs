@@ -241,6 +241,7 @@ impl Glossary {
     pub fn marker<'a>(&'a self, lang: &'a str, root: &str) -> Marker<'a> {
         Marker {
             glossary: self,
+            terms: self.terms(lang),
             lang,
             href: format!("{root}{GLOSSARY_URL}"),
         }
@@ -410,14 +411,15 @@ impl Terms {
 #[derive(Debug)]
 pub struct Marker<'a> {
     glossary: &'a Glossary,
+    /// The terms of the page's language, picked once per page, not per piece of text.
+    terms: &'a Terms,
     lang: &'a str,
     href: String,
 }
 
 impl TermMarker for Marker<'_> {
     fn find(&self, text: &str) -> Vec<(Range<usize>, usize)> {
-        self.glossary
-            .terms(self.lang)
+        self.terms
             .find(text)
             .into_iter()
             .map(|f| (f.range, f.entry))

@@ -24,7 +24,9 @@ use rayon::prelude::*;
 
 pub(crate) use discover::{FileKind, is_hidden_or_temp, kind_of};
 pub use front_matter::{Audience, Date, FrontMatter, Kind, Urgency};
-pub(crate) use front_matter::{key_line, split as split_front_matter, yaml_error};
+pub(crate) use front_matter::{
+    civil_from_days, key_line, parse as parse_front_matter, split as split_front_matter, yaml_error,
+};
 pub(crate) use glossary::is_chinese;
 pub use glossary::{Entry as GlossaryEntry, Found, GLOSSARY_URL, Glossary, Terms, Wording};
 pub use meta::{PAGES_FILE, PageMeta, pages_json, read_pages};
@@ -169,6 +171,10 @@ pub struct Site {
     /// Pages read but not built: drafts (when drafts are not built) and a second page for a URL
     /// already taken. Kept so a link to a draft says so, and so a rebuild can reuse them.
     pub left_out: Vec<Page>,
+    /// Markdown files not built because `SUMMARY.md` does not list them.
+    pub unlisted: Vec<String>,
+    /// The glossary (empty when the site has none).
+    pub glossary: Arc<Glossary>,
 }
 
 impl Site {
@@ -182,6 +188,8 @@ impl Site {
             redirects: BTreeMap::new(),
             by_url: HashMap::new(),
             has_summary: false,
+            unlisted: Vec::new(),
+            glossary: Arc::default(),
             trees: Vec::new(),
             triage: Vec::new(),
             left_out: Vec::new(),
@@ -413,6 +421,8 @@ fn assemble_with(
         pages,
         assets: sources.assets.clone(),
         has_summary: sources.has_summary,
+        unlisted: sources.unlisted.clone(),
+        glossary: sources.glossary.clone(),
         ..Site::empty(config)
     };
     // Drafts: left out, but remembered so a link to one says so.
@@ -587,6 +597,23 @@ fn read_text(path: &Path) -> Result<String, Diagnostic> {
     }
 }
 
+/// Rendering in `locale`'s words (`alert_title` gives the titles of alerts): no step numbers,
+/// no glossary terms.
+pub(crate) fn render_options<'a>(
+    locale: Locale,
+    alert_title: &'a dyn Fn(&str) -> String,
+) -> RenderOptions<'a> {
+    RenderOptions {
+        alert_title,
+        step_label: None,
+        copy_label: locale.get("copy"),
+        copied_label: locale.get("copied"),
+        table_label: locale.get("table"),
+        anchor_label: locale.get("anchor_link"),
+        terms: None,
+    }
+}
+
 /// Reads and renders one page of the content folder: the page (if it could be read at all)
 /// and its problems.
 pub fn read_page(
@@ -655,14 +682,10 @@ pub fn read_page(
     let alert_title = |k: &str| locale.alert_title(k);
     let step_label = |n: u32| locale.step_label(n);
     let opts = RenderOptions {
-        alert_title: &alert_title,
         step_label: (kind == Kind::Troubleshooting)
             .then_some(&step_label as &dyn Fn(u32) -> String),
-        copy_label: locale.get("copy"),
-        copied_label: locale.get("copied"),
-        table_label: locale.get("table"),
-        anchor_label: locale.get("anchor_link"),
         terms: (!glossary.is_empty()).then_some(&marker as &dyn markdown::TermMarker),
+        ..render_options(locale, &alert_title)
     };
     let rendered = markdown::render(
         &mapped,
@@ -1028,15 +1051,7 @@ fn glossary_page(config: &Config, glossary: &Glossary) -> Page {
     let locale = Locale::from_tag(&lang);
     let markdown_text = glossary.page_markdown(&lang);
     let alert_title = |k: &str| locale.alert_title(k);
-    let opts = RenderOptions {
-        alert_title: &alert_title,
-        step_label: None,
-        copy_label: locale.get("copy"),
-        copied_label: locale.get("copied"),
-        table_label: locale.get("table"),
-        anchor_label: locale.get("anchor_link"),
-        terms: None,
-    };
+    let opts = render_options(locale, &alert_title);
     let mapped = markdown::MappedText::new(markdown_text.clone(), 1);
     let rendered = markdown::render(&mapped, &opts, Highlighter::global(), &mut |_, _, _| None);
     let source = glossary.source.clone().unwrap_or_default();

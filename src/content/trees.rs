@@ -16,7 +16,7 @@ use super::{FrontMatter, Kind, Link, Page, Site, encode_href, resolve_link, root
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::i18n::Locale;
-use crate::markdown::{self, Highlighter, MappedText, RenderOptions, Section, escape_html};
+use crate::markdown::{self, Highlighter, MappedText, Section, escape_html};
 use crate::triage::{self, Goal, Tree, fix_url, node_url};
 
 /// What a triage page shows, with every link relative to the page.
@@ -347,15 +347,7 @@ impl Maker<'_> {
     fn markdown(&self, text: &triage::Located, prefix: &str, links: &mut Vec<Link>) -> String {
         let locale = self.locale;
         let alert_title = |k: &str| locale.alert_title(k);
-        let opts = RenderOptions {
-            alert_title: &alert_title,
-            step_label: None,
-            copy_label: locale.get("copy"),
-            copied_label: locale.get("copied"),
-            table_label: locale.get("table"),
-            anchor_label: locale.get("anchor_link"),
-            terms: None,
-        };
+        let opts = super::render_options(locale, &alert_title);
         let mapped = MappedText::new(text.text.clone(), text.line as u32);
         let rendered = markdown::render(
             &mapped,

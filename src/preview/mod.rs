@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::content::{self, FileKind, Kind, Page, Site, Sources, Urgency, src_display};
 use crate::diagnostic::{Diagnostic, Severity, display_path};
 use crate::render::{self, Theme};
-use crate::search::{IndexBuilder, IndexUpdater, Synonyms};
+use crate::search::{IndexBuilder, IndexUpdater};
 
 /// A site being previewed.
 pub struct Preview {
@@ -391,9 +391,7 @@ impl Preview {
             ..Problems::default()
         };
         let indexer = if config.search.enable {
-            let shown = src_display(&config, "");
-            Synonyms::load(&config.src_dir, &shown)
-                .and_then(|synonyms| IndexBuilder::start(&config, &synonyms, &config.out_dir))
+            IndexBuilder::for_site(&config, &config.out_dir)
                 .map_err(|d| problems.setup.push(d))
                 .ok()
         } else {

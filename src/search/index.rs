@@ -191,6 +191,14 @@ impl std::fmt::Debug for IndexBuilder {
 const WRITER_MEMORY: usize = 64 << 20;
 
 impl IndexBuilder {
+    /// Starts the index of the site configured by `config` with its `synonyms.yaml`, written to
+    /// `out_dir/.helpbook/search` when finished.
+    pub fn for_site(config: &Config, out_dir: &Path) -> Result<IndexBuilder, Diagnostic> {
+        let shown = crate::content::src_display(config, "");
+        let synonyms = Synonyms::load(&config.src_dir, &shown)?;
+        IndexBuilder::start(config, &synonyms, out_dir)
+    }
+
     /// Starts a new index for the site configured by `config`, written to
     /// `out_dir/.helpbook/search` when finished.
     pub fn start(

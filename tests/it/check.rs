@@ -15,7 +15,7 @@ use helpbook::check::{CheckOptions, CheckReport, check};
 use helpbook::content::Date;
 use helpbook::diagnostic::Severity;
 
-use crate::support::{TestSite, fixtures_dir, repo_root};
+use crate::support::{FixtureCase, TestSite, fixture_cases, repo_root};
 
 /// The day the fixtures' `updated` dates are measured from.
 const TODAY: Date = Date {
@@ -44,20 +44,13 @@ fn findings(report: &CheckReport) -> String {
 
 #[test]
 fn every_rule_fires_on_its_fixture_at_its_line_and_nowhere_else() {
-    let dir = fixtures_dir().join("check");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 10, "expected the check fixtures");
     let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let site = TestSite::fixture(&format!("check/{name}"));
-        std::fs::remove_file(site.root().join("expected.txt")).unwrap();
-        let expected = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+    for FixtureCase {
+        name,
+        site,
+        expected,
+    } in fixture_cases("check", 10)
+    {
         let report = run_check(&site);
         if site.root().join("public").exists() {
             failures.push(format!("{name}: check wrote output"));

@@ -4,28 +4,17 @@
 //! error that must be reported, `location|message fragment`, where the location is the
 //! diagnostic's `path:line:col` prefix (as much of it as the line gives; empty for none).
 
-use crate::support::{TestSite, fixtures_dir, messages};
+use crate::support::{FixtureCase, TestSite, fixture_cases, messages};
 
 #[test]
 fn every_invalid_fixture_fails_with_its_error_at_its_line() {
-    let dir = fixtures_dir().join("invalid");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 15,
-        "expected the invalid fixtures, found {}",
-        cases.len()
-    );
     let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let site = TestSite::fixture(&format!("invalid/{name}"));
-        std::fs::remove_file(site.root().join("expected.txt")).unwrap();
-        let expected = std::fs::read_to_string(case.join("expected.txt")).unwrap();
+    for FixtureCase {
+        name,
+        site,
+        expected,
+    } in fixture_cases("invalid", 15)
+    {
         let report = site.build();
         if !report.failed() {
             failures.push(format!("{name}: the build succeeded"));

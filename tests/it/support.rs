@@ -78,6 +78,44 @@ impl TestSite {
     }
 }
 
+/// One site of a group of fixture sites (`tests/fixtures/<group>/<name>/`), copied, with the
+/// text of its `expected.txt` (removed from the copy).
+pub(crate) struct FixtureCase {
+    pub(crate) name: String,
+    pub(crate) site: TestSite,
+    pub(crate) expected: String,
+}
+
+/// Every site of `tests/fixtures/<group>/`, sorted by name; at least `min` of them.
+pub(crate) fn fixture_cases(group: &str, min: usize) -> Vec<FixtureCase> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir().join(group))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert!(
+        names.len() >= min,
+        "expected at least {min} fixtures in {group}/, found {}",
+        names.len()
+    );
+    names
+        .into_iter()
+        .map(|name| {
+            let site = TestSite::fixture(&format!("{group}/{name}"));
+            let expected_file = site.root().join("expected.txt");
+            let expected = std::fs::read_to_string(&expected_file).unwrap();
+            std::fs::remove_file(expected_file).unwrap();
+            FixtureCase {
+                name,
+                site,
+                expected,
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
