@@ -4,7 +4,8 @@
 Generates N-page sites with ../shared/bench/gen-synthetic.py (Markdown with front matter, code in
 six languages, tables, 20% Chinese), builds each with the release binary a few times and prints
 wall time (median), peak memory (max RSS) and time per page, side by side with `mdbook build`
-when `mdbook` is on PATH. Output folders are emptied before every run, so each run writes the
+when `mdbook` is on PATH. `helpbook check` (every build validation plus the content rules, no output
+written) is timed on the same sites. Output folders are emptied before every run, so each run writes the
 whole site from scratch.
 
 Usage:
@@ -84,11 +85,12 @@ def main():
                            check=True, capture_output=True)
         out = os.path.join(out_base, f"out-helpbook-{n}")
         hb = measure("helpbook", lambda: [helpbook, "build", site, "-d", out, "--quiet"], out, args.runs)
+        ck = measure("check", lambda: [helpbook, "check", site, "--format", "json"], out, args.runs)
         md = None
         if mdbook and n <= args.mdbook_max_pages:
             mout = os.path.join(out_base, f"out-mdbook-{n}")
             md = measure("mdbook", lambda: [mdbook, "build", site, "-d", mout], mout, 1 if n > 2000 else args.runs)
-        for r in [hb] + ([md] if md else []):
+        for r in [hb, ck] + ([md] if md else []):
             ratio = ""
             if md and r is hb:
                 ratio = f"{md['wall'] / hb['wall']:.1f}x faster"
