@@ -145,6 +145,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "试试更少或不同的词，或者描述你在屏幕上看到的内容。",
     ),
     (
+        "search_too_long",
+        "Your search is longer than {max} characters. Keep the main words and search again.",
+        "搜索内容超过 {max} 个字符。请只保留关键词，再搜索一次。",
+    ),
+    (
+        "search_unreadable",
+        "Your search could not be read. Type it again.",
+        "无法读取你的搜索内容，请重新输入。",
+    ),
+    (
         "search_empty_query",
         "Type what went wrong, in your own words — for example “no sound” or “video frozen”.",
         "用你自己的话描述遇到的问题，例如“没有声音”或“视频卡住”。",

@@ -22,7 +22,7 @@ pub use report::{
     ClosestPage, GapReport, PageScore, PageVotes, Period, QueryGap, Score, Unresolved, percent,
     site_report, sparkline_svg,
 };
-pub use store::{EventStore, StoreError, hide_password};
+pub use store::{EventStore, Problem, StoreError, hide_password};
 pub use tickets::{
     Delivery, GivenFeedback, MAX_CONTACT, MAX_DESCRIPTION, NewTicket, Priority, SessionContext,
     StoredTicket, Ticket, TicketPage, TicketRequest, TicketTriage, TriageAnswer, TriedSearch,

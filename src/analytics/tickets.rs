@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use sqlx::{AnyConnection, Connection};
 
 use super::store::{EventStore, StoreError};
 use super::{check_id, scrub};
@@ -396,42 +397,10 @@ impl EventStore {
         at: i64,
         deliver: bool,
     ) -> Result<bool, StoreError> {
-        let err = |e: sqlx::Error| self.error(&e);
         let payload = serde_json::to_string(ticket).expect("a ticket serialises");
-        let mut tx = self.pool().begin().await.map_err(err)?;
-        let inserted = sqlx::query(
-            "INSERT INTO tickets (ticket, at, session, contact, description, url, priority, payload)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(ticket.id.as_str())
-        .bind(at)
-        .bind(ticket.session.as_str())
-        .bind(ticket.contact.as_str())
-        .bind(ticket.description.as_str())
-        .bind(ticket.page.as_ref().map(|p| p.url.as_str()))
-        .bind(ticket.priority.as_str())
-        .bind(payload.as_str())
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
-            Err(e) => return Err(err(e)),
-        }
-        if deliver {
-            sqlx::query(
-                "INSERT INTO outbox (ticket, payload, created, attempts, next_at)
-                 VALUES ($1, $2, $3, 0, $3)",
-            )
-            .bind(ticket.id.as_str())
-            .bind(payload.as_str())
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)?;
-        Ok(true)
+        let mut conn = self.write_connection().await?;
+        let written = insert_ticket_on(&mut conn, ticket, &payload, at, deliver).await;
+        self.written(conn, written)
     }
 
     /// The newest tickets, newest first.
@@ -498,6 +467,50 @@ pub enum Delivery {
         /// What the last attempt met.
         last_error: Option<String>,
     },
+}
+
+/// Writes `ticket` (and its delivery when `deliver`) in one transaction on `conn`; `Ok(false)`
+/// when its id is taken.
+async fn insert_ticket_on(
+    conn: &mut AnyConnection,
+    ticket: &Ticket,
+    payload: &str,
+    at: i64,
+    deliver: bool,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO tickets (ticket, at, session, contact, description, url, priority, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ticket.id.as_str())
+    .bind(at)
+    .bind(ticket.session.as_str())
+    .bind(ticket.contact.as_str())
+    .bind(ticket.description.as_str())
+    .bind(ticket.page.as_ref().map(|p| p.url.as_str()))
+    .bind(ticket.priority.as_str())
+    .bind(payload)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    if deliver {
+        sqlx::query(
+            "INSERT INTO outbox (ticket, payload, created, attempts, next_at)
+             VALUES ($1, $2, $3, 0, $3)",
+        )
+        .bind(ticket.id.as_str())
+        .bind(payload)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

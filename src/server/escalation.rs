@@ -56,7 +56,12 @@ pub(super) async fn api_tickets(
         }
         Err(_) => return answer(StatusCode::BAD_REQUEST, "the body could not be read".into()),
     };
-    let Ok(text) = std::str::from_utf8(&body) else {
+    let text = if form {
+        super::form_text(&body)
+    } else {
+        std::str::from_utf8(&body).ok()
+    };
+    let Some(text) = text else {
         return answer(
             StatusCode::BAD_REQUEST,
             "the body is not valid UTF-8".into(),
@@ -135,14 +140,17 @@ pub(super) async fn api_tickets(
             .await;
     }
     if !matches!(stored, Ok(true)) {
-        let e = match stored {
-            Err(e) => e.to_string(),
-            _ => "two ticket ids in a row were taken".into(),
+        let (e, reason) = match stored {
+            Err(e) => (e.to_string(), e.reason()),
+            _ => (
+                "two ticket ids in a row were taken".into(),
+                "the server could not number it",
+            ),
         };
         eprintln!("error: {e} (ticket not stored)");
         return answer(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the ticket could not be stored right now; try again in a minute".into(),
+            format!("the ticket could not be stored: {reason}. Try again in a minute"),
         );
     }
     if let Some(outbox) = &live.outbox {

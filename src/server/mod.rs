@@ -22,10 +22,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, Request, State};
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, get_service, post};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::analytics::{self, Event, EventKind, EventSink};
@@ -214,6 +215,14 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
     let files = ServeDir::new(&state.out_dir)
         .append_index_html_on_directories(true)
         .not_found_service(not_found);
+    // Pages of the site under /api/ (an API reference) are served like any other; what is
+    // neither an endpoint nor a file gets the API's JSON 404.
+    let api_files = get_service(
+        ServeDir::new(&state.out_dir)
+            .append_index_html_on_directories(true)
+            .not_found_service(api_not_found.into_service()),
+    )
+    .fallback(api_not_found);
     let tickets = Router::new().route("/api/tickets", post(escalation::api_tickets));
     let tickets = match production {
         Some(p) => p.ticket_limit(tickets),
@@ -224,7 +233,7 @@ fn app(state: Arc<AppState>, production: Option<&Production>) -> Router {
         .route("/api/events", post(production::api_events))
         .route("/api/triage", post(triage::api_triage))
         .merge(tickets)
-        .route("/api/{*rest}", any(api_not_found));
+        .route("/api/{*rest}", api_files);
     let admin = admin::routes(state.clone());
     let (api, admin) = match production {
         Some(p) => (p.api_limit(api), p.api_limit(admin)),
@@ -594,13 +603,30 @@ async fn run_search(state: &Arc<AppState>, request: SearchRequest) -> Option<Sea
 
 async fn search_page(
     State(state): State<Arc<AppState>>,
+    uri: axum::http::Uri,
     params: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let built = state.built();
     let Some(shell) = &built.search_page else {
         return (StatusCode::NOT_FOUND, "this site has no search page\n").into_response();
     };
-    let params = params.map(|Query(p)| p).unwrap_or_default();
+    let locale = built.index.locale();
+    let utf8 = uri
+        .query()
+        .is_none_or(|q| std::str::from_utf8(&percent_decode_bytes(q)).is_ok());
+    let (true, Ok(Query(params))) = (utf8, params) else {
+        return refused_search_page(shell, "", locale.get("search_unreadable"));
+    };
+    if let Some(q) = params.get("q")
+        && state.live.is_some()
+        && q.chars().count() > MAX_PRODUCTION_QUERY
+    {
+        let kept: String = q.chars().take(MAX_PRODUCTION_QUERY).collect();
+        let message = locale
+            .get("search_too_long")
+            .replace("{max}", &MAX_PRODUCTION_QUERY.to_string());
+        return refused_search_page(shell, &kept, &message);
+    }
     // A bad filter on the page is dropped rather than refused: the page still answers.
     let mut request = request_from(&params, PAGE_LIMIT).unwrap_or_else(|_| SearchRequest {
         query: params.get("q").cloned().unwrap_or_default(),
@@ -615,6 +641,39 @@ async fn search_page(
         .unwrap_or_else(|| SearchResults::empty(query));
     let html = fill_search_page(shell, &results, kind, built.index.locale());
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// A form body as text, when it is UTF-8 both as sent and once its `%XX` escapes are decoded
+/// (the form decoder would quietly replace bytes that are not).
+fn form_text(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    std::str::from_utf8(&percent_decode_bytes(text))
+        .is_ok()
+        .then_some(text)
+}
+
+/// `search.html` answering 400: the query box holds `query`, and `message` says what to change.
+fn refused_search_page(shell: &str, query: &str, message: &str) -> Response {
+    let html = shell
+        .replacen(
+            QUERY_MARKER,
+            &format!("value=\"{}\" data-search-query", escape_html(query)),
+            1,
+        )
+        .replacen(
+            RESULTS_MARKER,
+            &format!(
+                "<p class=\"search-summary\" role=\"alert\">{}</p>",
+                escape_html(message)
+            ),
+            1,
+        );
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(html),
+    )
+        .into_response()
 }
 
 /// `search.html` with the query, the kind filter and the results filled in.

@@ -25,6 +25,9 @@ use crate::analytics::{self, ClientEvent, EventSink, EventStore, Outbox, SinkErr
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 8 * 1024;
+/// Most bytes of request headers taken (names and values): browsers send a few KB, cookies
+/// included.
+const MAX_HEADERS: usize = 32 * 1024;
 /// Most events in one `POST /api/events`.
 pub const MAX_EVENTS: usize = 100;
 
@@ -91,9 +94,16 @@ pub struct Production {
 impl Production {
     /// Opens the event store (migrating it), purges expired events and starts the writer.
     pub async fn start(options: ProductionOptions) -> Result<Production, String> {
-        let store = EventStore::open(&options.events)
+        let (store, problem) = EventStore::open_for_server(&options.events)
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(e) = problem {
+            eprintln!(
+                "warning: {e}\n  Serving pages and search anyway; events and tickets are refused \
+                 (503, {}) until the database can be written again.",
+                e.reason()
+            );
+        }
         let purger = {
             let store = store.clone();
             let days = options.retention_days;
@@ -148,6 +158,7 @@ impl Production {
     /// compression.
     pub fn layers(&self, app: Router) -> Router {
         app.layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(middleware::from_fn(refuse_declared_oversize))
             .layer(middleware::from_fn(cache_control))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
@@ -314,6 +325,38 @@ async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
+/// 413 at once for a body declared larger than any endpoint takes: the server does not wait
+/// for (or read) a body it would refuse anyway. Bodies without a length are cut off at the
+/// same size as they arrive. Headers larger than a browser ever sends get 431.
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADERS {
+        return error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!(
+                "the request's headers are larger than {} KB",
+                MAX_HEADERS / 1024
+            ),
+        );
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {} KB", MAX_BODY / 1024),
+        );
+    }
+    next.run(request).await
+}
+
 /// A JSON error response.
 pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
@@ -393,12 +436,19 @@ pub(super) async fn api_events(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is restarting; send the events again",
         ),
+        // The writer has said what went wrong, once per batch.
         Err(SinkError::Store(e)) => {
-            eprintln!("error: {e}");
-            error(
+            let mut response = error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "events cannot be stored right now; send them again later",
-            )
+                format!(
+                    "the events were not stored: {}. Send them again later",
+                    e.reason()
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            response
         }
     }
 }

@@ -53,7 +53,7 @@ pub(super) async fn api_triage(
         Ok(b) => b,
         Err(rejection) => return fail(rejection.status(), rejection.body_text()),
     };
-    let Ok(text) = std::str::from_utf8(&body) else {
+    let Some(text) = super::form_text(&body) else {
         return fail(
             StatusCode::BAD_REQUEST,
             "the form is not valid UTF-8".into(),
@@ -111,10 +111,14 @@ pub(super) async fn api_triage(
             session,
             kind,
         };
-        if sink.store(vec![event]).await.is_err() {
+        if let Err(e) = sink.store(vec![event]).await {
+            let reason = match &e {
+                analytics::SinkError::Store(e) => e.reason(),
+                analytics::SinkError::Closed => "the server is restarting",
+            };
             return fail(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "your answer could not be recorded right now; try again in a minute".into(),
+                format!("your answer could not be recorded: {reason}. Try again in a minute"),
             );
         }
     }

@@ -8,6 +8,7 @@ mod fixtures;
 mod gaps;
 mod glossary;
 mod glossary_browser;
+mod hostile;
 mod invalid;
 mod markdown;
 mod preview;

@@ -417,3 +417,33 @@ fn api_rate_limit_answers_429_with_retry_after() {
     // Pages are not rate limited.
     assert_eq!(get(&server, "/audio.html").status, 200);
 }
+
+/// An API reference under `api/` is part of the site: its pages are served, in production and
+/// in the preview, while a path under /api/ that is neither an endpoint nor a page gets the
+/// API's JSON 404.
+#[test]
+fn pages_under_api_are_served() {
+    let site = TestSite::new().page(
+        "api/rooms.md",
+        "---\ntitle: Rooms API\nkind: reference\n---\n\n`GET /v1/rooms` lists the rooms.\n",
+    );
+    site.build_ok();
+    for server in [
+        production(&site, &sqlite(&site), &[]),
+        Server::start(site.root()),
+    ] {
+        let page = get(&server, "/api/rooms.html");
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert!(page.text().contains("lists the rooms"));
+        assert_eq!(get(&server, "/api/").status, 200, "the section's index");
+        let missing = get(&server, "/api/rooms-v2.html");
+        assert_eq!(missing.status, 404);
+        assert!(
+            missing.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("API endpoint")
+        );
+        assert_eq!(post(&server, "/api/rooms.html", "{}").status, 404);
+    }
+}

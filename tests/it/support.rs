@@ -214,6 +214,12 @@ impl Server {
         http_get(&self.addr, path)
     }
 
+    /// The server's process id (for tests/soak.rs, which shares this file).
+    #[allow(dead_code)]
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the server to stop (SIGINT, as Ctrl+C) and waits, bounded, for it to exit.
     pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         self.signal("INT");
