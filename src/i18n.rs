@@ -202,7 +202,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("audience_everyone", "Everyone", "所有人"),
     ("draft", "Draft", "草稿"),
     ("questions", "Questions", "问题列表"),
-    ("table", "Table (scrolls sideways)", "表格（可左右滚动）"),
+    (
+        "table",
+        "Table {n} (scrolls sideways)",
+        "表格 {n}（可左右滚动）",
+    ),
     ("more_pages", "… {n} more pages", "… 另外 {n} 页"),
     (
         "feedback_question",

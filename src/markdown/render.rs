@@ -98,7 +98,7 @@ pub struct RenderOptions<'a> {
     pub copy_label: &'a str,
     /// What the copy button says once it copied.
     pub copied_label: &'a str,
-    /// Accessible name of a scrollable table.
+    /// Accessible name of a scrollable table; `{n}` is its number on the page.
     pub table_label: &'a str,
     /// Accessible label of the heading self-links.
     pub anchor_label: &'a str,
@@ -198,6 +198,8 @@ pub fn render(
     let mut code: Option<(String, String)> = None; // (lang, text)
     // Inside a link or an image (no term links in there), and the terms already defined.
     let mut no_terms = 0usize;
+    // Tables are numbered in their scrolling regions' labels: landmarks need names of their own.
+    let mut tables = 0usize;
     let mut defined: Vec<usize> = Vec::new();
     let mut image_alt: Option<String> = None;
     let mut html_block: Option<(String, u32)> = None;
@@ -430,10 +432,11 @@ pub fn render(
             Event::Start(Tag::Table(align)) => {
                 // A definition would be clipped by the table's scrolling box.
                 no_terms += 1;
+                tables += 1;
                 events.push(Event::Html(
                     format!(
                         "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">",
-                        escape_html(opts.table_label)
+                        escape_html(&opts.table_label.replace("{n}", &tables.to_string()))
                     )
                     .into(),
                 ));
@@ -762,7 +765,7 @@ mod tests {
             step_label: if steps { Some(&step) } else { None },
             copy_label: "Copy",
             copied_label: "Copied",
-            table_label: "Table",
+            table_label: "Table {n}",
             anchor_label: "Link to this section",
             terms: None,
         };

@@ -684,7 +684,7 @@ impl Events {
 
 /// A key as `Input.dispatchKeyEvent` wants it.
 #[derive(Clone, Copy)]
-struct Key {
+pub(crate) struct Key {
     key: &'static str,
     code: &'static str,
     /// Windows virtual key code: what `event.keyCode` reports.
@@ -694,23 +694,35 @@ struct Key {
 }
 
 impl Key {
-    const ARROW_DOWN: Key = Key {
+    pub(crate) const ARROW_DOWN: Key = Key {
         key: "ArrowDown",
         code: "ArrowDown",
         key_code: 40,
         text: None,
     };
-    const ENTER: Key = Key {
+    pub(crate) const ENTER: Key = Key {
         key: "Enter",
         code: "Enter",
         key_code: 13,
         text: Some("\r"),
     };
-    const ESCAPE: Key = Key {
+    pub(crate) const ESCAPE: Key = Key {
         key: "Escape",
         code: "Escape",
         key_code: 27,
         text: None,
+    };
+    pub(crate) const TAB: Key = Key {
+        key: "Tab",
+        code: "Tab",
+        key_code: 9,
+        text: None,
+    };
+    pub(crate) const SPACE: Key = Key {
+        key: " ",
+        code: "Space",
+        key_code: 32,
+        text: Some(" "),
     };
 }
 
@@ -974,7 +986,7 @@ impl Browser {
     }
 
     /// Presses and releases `key`.
-    fn press(&mut self, key: Key) {
+    pub(crate) fn press(&mut self, key: Key) {
         let mut down = json!({
             "type": if key.text.is_some() { "keyDown" } else { "rawKeyDown" },
             "key": key.key,
@@ -1000,7 +1012,7 @@ impl Browser {
     }
 
     /// Types `text` key by key, as on a US keyboard: lowercase letters, digits, space and "/".
-    fn type_keys(&mut self, text: &str) {
+    pub(crate) fn type_keys(&mut self, text: &str) {
         for c in text.chars() {
             let (code, key_code) = match c {
                 'a'..='z' => (

@@ -1,5 +1,6 @@
 //! Integration tests: the library and the binary on fixture sites.
 
+mod a11y_browser;
 mod browser;
 mod build;
 mod check;
