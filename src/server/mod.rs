@@ -291,17 +291,11 @@ pub fn serve_blocking(
         let app = app(Arc::new(state), production.as_ref());
         let (listener, local) = listen(addr).await?;
         ready(local);
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"));
+        serve_connections(listener, app, shutdown_signal()).await;
         if let Some(production) = production {
             production.finish().await;
         }
-        served
+        Ok(())
     })
 }
 
@@ -344,18 +338,83 @@ pub fn serve_preview(
         let app = app(state.clone(), None);
         let (listener, local) = listen(addr).await?;
         ready(local, PreviewServer { state, channel });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let shutdown = async move {
             shutdown_signal().await;
             // Open event streams end, so the shutdown does not wait for the pages to close.
             let _ = closing_tx.send(true);
-        })
-        .await
-        .map_err(|e| format!("server error: {e}"))
+        };
+        serve_connections(listener, app, shutdown).await;
+        Ok(())
     })
+}
+
+/// A client's whole request header must arrive within this time, and an idle kept-alive
+/// connection is closed after it: a client that sends half a header cannot hold a connection
+/// (and its file descriptor) open for ever.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Requests in flight at shutdown get this long to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Accepts connections on `listener` and serves `app` on each (HTTP/1.1, keep-alive) until
+/// `shutdown` completes; then waits, bounded, for the requests in flight.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it was accepted: the
+                // listener itself is fine; wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = WithPeer {
+            app: app.clone(),
+            peer,
+        };
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that goes away mid-request is no concern of the server's.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// `app` for one connection: every request carries the client's address, for
+/// `ConnectInfo` (the rate limit).
+#[derive(Clone)]
+struct WithPeer {
+    app: Router,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for WithPeer {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn call(&self, mut request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        tower_service::Service::call(&mut self.app.clone(), request.map(axum::body::Body::new))
+    }
 }
 
 /// The server's runtime: one worker per core.

@@ -383,3 +383,33 @@ fn injected_markup_is_escaped_on_the_results_and_admin_pages() {
         assert!(!page.contains(raw), "`{raw}` is escaped on /admin");
     }
 }
+
+/// A client that sends half a request header and then nothing is cut off (after 30 s) instead
+/// of holding its connection open for ever; the server goes on answering others meanwhile.
+#[test]
+fn a_half_sent_header_does_not_hold_a_connection() {
+    let site = site();
+    let server = production(&site, &sqlite(&site), &[]);
+    let mut stream = TcpStream::connect(&server.addr).expect("connect");
+    stream
+        .write_all(b"GET /audio.html HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(get(&server, "/audio.html").status, 200, "others are served");
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let waited = started.elapsed();
+    assert!(
+        read.is_ok() && waited < Duration::from_secs(45),
+        "the connection was closed after {waited:?} ({read:?}, {})",
+        String::from_utf8_lossy(&answer)
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
