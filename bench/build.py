@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Build benchmark: helpbook (and mdBook, when installed) on generated corpora.
 
-Generates N-page sites with ../shared/bench/gen-synthetic.py (Markdown with front matter, code in
-six languages, tables, 20% Chinese), builds each with the release binary a few times and prints
+Generates N-page sites with bench/gensite.py (Markdown with front matter, code in six
+languages, tables, 20% Chinese), builds each with the release binary a few times and prints
 wall time (median), peak memory (max RSS) and time per page, side by side with `mdbook build`
 when `mdbook` is on PATH. `helpbook check` (every build validation plus the content rules, no output
 written) is timed on the same sites. Output folders are emptied before every run, so each run writes the
 whole site from scratch.
+
+For the side-by-side comparison with mdBook that BENCHMARKS.md reports, run bench/run.py; this
+script is the quick loop for helpbook's own build (and `check`) while working on it.
 
 Usage:
   bench/build.py [--pages 1000 10000] [--runs 3] [--out-root target/bench] [--no-build]
@@ -26,21 +29,43 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_timed(cmd, cwd=None):
-    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB)."""
-    time_bin = "/usr/bin/time"
-    if os.path.exists(time_bin):
-        full = [time_bin, "-f", "%e %M"] + cmd
-        start = time.perf_counter()
-        proc = subprocess.run(full, cwd=cwd, capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            sys.exit(f"command failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-        last = proc.stderr.strip().splitlines()[-1].split()
-        return wall, int(last[1]) / 1024.0
+def run_measured(cmd, cwd=None, env=None):
+    """Runs cmd; returns its wall time (s), CPU time (user + system, s) and peak RSS (MB).
+
+    CPU time and peak come from the kernel's rusage of the child (os.wait4), so no
+    /usr/bin/time is needed and the figures mean the same whichever tool is measured.
+    """
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start, float("nan")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Read the output before waiting, so a chatty tool cannot block on a full pipe.
+    output = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{output.decode(errors='replace')}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024.0}
+
+
+def run_timed(cmd, cwd=None):
+    """Runs cmd; returns (wall seconds, peak RSS in MB)."""
+    r = run_measured(cmd, cwd=cwd)
+    return r["wall"], r["rss_mb"]
+
+
+def dir_bytes(path, skip=None):
+    """Bytes of the files under path (apparent size, not blocks); `skip` names a subfolder."""
+    total = 0
+    for dirpath, dirnames, files in os.walk(path):
+        if skip and os.path.abspath(dirpath) == os.path.abspath(path):
+            dirnames[:] = [d for d in dirnames if d != skip]
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def measure(name, make_cmd, out_dir, runs):
@@ -58,7 +83,7 @@ def main():
     ap.add_argument("--pages", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out-root", default=os.path.join(ROOT, "target", "bench"))
-    ap.add_argument("--gen", default=os.path.join(ROOT, "..", "shared", "bench", "gen-synthetic.py"))
+    ap.add_argument("--gen", default=os.path.join(ROOT, "bench", "gensite.py"))
     ap.add_argument("--no-build", action="store_true", help="use the existing release binary")
     ap.add_argument("--tmpfs", action="store_true", help="write output to /dev/shm")
     ap.add_argument("--mdbook-max-pages", type=int, default=2000,
@@ -93,7 +118,8 @@ def main():
         for r in [hb, ck] + ([md] if md else []):
             ratio = ""
             if md and r is hb:
-                ratio = f"{md['wall'] / hb['wall']:.1f}x faster"
+                r = md["wall"] / hb["wall"]
+                ratio = f"{r:.1f}x faster" if r >= 1 else f"{1 / r:.1f}x slower"
             print(f"{n:>7} {r['name']:<9} {r['wall']:>8.2f} {r['min']:>7.2f} {r['mem']:>8.0f} "
                   f"{1000 * r['wall'] / n:>8.3f} {ratio:>10}")
         rows.append((n, hb))

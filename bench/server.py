@@ -15,8 +15,11 @@ Usage:
                           [--binary target/release/helpbook] [--no-build]
 
 Needs wrk (`apt-get install wrk`) and a release build (`cargo build --release`). The rate
-limit is turned off for the run (HELPBOOK_SERVER__RATE_LIMIT=0). Regenerate the synthetic site
-with /work/shared/bench/gen-synthetic.py if it is missing.
+limit is turned off for the run (HELPBOOK_SERVER__RATE_LIMIT=0). Generate the synthetic site
+with `python3 bench/gensite.py /tmp/syn10k --pages 10000` if it is missing.
+
+bench/run.py uses the pieces of this file (QUERIES, serve, run_wrk, parse) for the search
+numbers of BENCHMARKS.md.
 """
 
 import argparse
@@ -117,12 +120,19 @@ def wait_ready(port, proc, timeout=120):
 WRK_THREADS = 1
 
 
-def run_wrk(port, lua, connections, duration, threads=None):
+def search_paths(queries=QUERIES, limit=None):
+    """The Lua list of /api/search paths for SEARCH_LUA."""
+    extra = f"&limit={limit}" if limit else ""
+    return ", ".join(json.dumps("/api/search?q=" + urllib.parse.quote_plus(q) + extra) for q in queries)
+
+
+def run_wrk(port, lua, connections, duration, threads=None, prefix=()):
+    """Runs wrk (after `prefix`, e.g. a taskset) against 127.0.0.1:port; returns its report."""
     threads = threads or WRK_THREADS
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
         script = f.name
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+    cmd = list(prefix) + ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--latency", "-s", script, f"http://127.0.0.1:{port}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     os.unlink(script)
@@ -151,15 +161,20 @@ def parse(out):
 class serve:
     """`helpbook serve --production` on a free port, stopped gracefully (SIGINT) on exit."""
 
-    def __init__(self, binary, site, store, extra_env):
-        self.cmd = [binary, "serve", "--production", site]
+    def __init__(self, binary, site, store, extra_env, prefix=()):
+        self.cmd = list(prefix) + [binary, "serve", "--production", site]
         self.env = dict(os.environ, HELPBOOK_SERVER__RATE_LIMIT="0", HELPBOOK_SERVER__EVENTS=store, **extra_env)
 
     def __enter__(self):
         port = free_port()
         self.proc = subprocess.Popen(self.cmd + ["--port", str(port)], env=self.env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_ready(port, self.proc)
+        try:
+            wait_ready(port, self.proc)
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            raise
         return port
 
     def __exit__(self, *exc):
@@ -190,7 +205,7 @@ def main():
         print(f"building {args.site} …", flush=True)
         subprocess.run([binary, "-q", "build", args.site], check=True)
 
-    paths = ", ".join(json.dumps("/api/search?q=" + urllib.parse.quote_plus(q)) for q in QUERIES)
+    paths = search_paths()
     results = {}
 
     # The search without its cache, on a server of its own.

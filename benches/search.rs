@@ -1,10 +1,10 @@
 //! Search benchmark: builds a site (default: the 10,000-page synthetic corpus from
-//! `../shared/bench/gen-synthetic.py`), reports the build and indexing time and the index size per
+//! `bench/gensite.py`), reports the build and indexing time and the index size per
 //! page, then measures in-process query latency (p50, p99) over a mixed set of queries: English,
 //! Chinese, mixed, typos, prefixes, filters.
 //!
 //! ```text
-//! python3 ../shared/bench/gen-synthetic.py --pages 10000 --out /tmp/syn10k
+//! python3 bench/gensite.py --pages 10000 --out /tmp/syn10k
 //! cargo bench --bench search -- /tmp/syn10k
 //! cargo bench --bench search -- /tmp/syn10k --queries-only   # reuse the last build
 //! ```
@@ -80,7 +80,7 @@ fn main() {
         .unwrap_or_else(|| PathBuf::from("/tmp/syn10k"));
     if !site.join("book.toml").is_file() {
         eprintln!(
-            "no site at {}: generate one with python3 ../shared/bench/gen-synthetic.py --pages 10000 --out {}",
+            "no site at {}: generate one with python3 bench/gensite.py --pages 10000 --out {}",
             site.display(),
             site.display()
         );
