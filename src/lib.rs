@@ -10,6 +10,8 @@ pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod i18n;
 pub mod init;
 pub mod markdown;

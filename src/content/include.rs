@@ -18,11 +18,20 @@ const MAX_DEPTH: usize = 10;
 /// Most text one page may pull in through includes (bounds memory on a runaway include).
 const MAX_INCLUDED_BYTES: usize = 16 << 20;
 
+/// Most include directives one page may expand, nested ones included: an include of an empty
+/// file or a cycle costs no bytes, so the byte budget alone does not bound the files read and
+/// errors reported when files include each other many times over.
+const MAX_INCLUDES: usize = 1000;
+
 /// State of one page's expansion: the chain of files being included (to report cycles) and
-/// the bytes still allowed.
+/// the bytes and directives still allowed.
 struct Expansion {
+    /// The page's own file (canonical): including it is a cycle too.
+    page: Option<PathBuf>,
     stack: Vec<PathBuf>,
     budget: usize,
+    /// Include directives met so far.
+    includes: usize,
     errors: Vec<Diagnostic>,
     /// Every file included, canonical, once.
     included: Vec<PathBuf>,
@@ -38,9 +47,8 @@ pub(crate) struct Expanded {
     pub included: Vec<PathBuf>,
 }
 
-/// Expands include directives in `text` (whose first line is line `first_line` of a file in
-/// `dir`).
-pub(crate) fn expand_includes(text: &str, first_line: u32, dir: &Path) -> Expanded {
+/// Expands include directives in `text` (whose first line is line `first_line` of `file`).
+pub(crate) fn expand_includes(text: &str, first_line: u32, file: &Path) -> Expanded {
     if !text.contains("{{#") {
         return Expanded {
             text: MappedText::new(text.to_string(), first_line),
@@ -48,9 +56,12 @@ pub(crate) fn expand_includes(text: &str, first_line: u32, dir: &Path) -> Expand
             included: Vec::new(),
         };
     }
+    let dir = file.parent().unwrap_or(Path::new(""));
     let mut state = Expansion {
+        page: std::fs::canonicalize(file).ok(),
         stack: Vec::new(),
         budget: MAX_INCLUDED_BYTES,
+        includes: 0,
         errors: Vec::new(),
         included: Vec::new(),
     };
@@ -115,8 +126,24 @@ fn expand_line(line: &str, dir: &Path, origin: u32, out: &mut String, state: &mu
         match name {
             "include" | "rustdoc_include" | "playground" => {
                 out.push_str(&rest[..start]);
+                state.includes += 1;
+                if state.includes > MAX_INCLUDES {
+                    if state.includes == MAX_INCLUDES + 1 {
+                        let d = Diagnostic::error(format!(
+                            "more than {MAX_INCLUDES} includes in one page; the rest are left out"
+                        ))
+                        .help("split the page, or check for files that include each other");
+                        let d = place(d, state);
+                        state.errors.push(d);
+                    }
+                    rest = &rest[start + len + 2..];
+                    continue;
+                }
                 match include(arg.trim(), dir, state.budget) {
-                    Ok(found) if state.stack.contains(&found.canonical) => {
+                    Ok(found)
+                        if state.stack.contains(&found.canonical)
+                            || state.page.as_ref() == Some(&found.canonical) =>
+                    {
                         let d = Diagnostic::error(format!("`{}` includes itself", arg.trim()))
                             .help("remove the include that leads back to this file");
                         let d = place(d, state);
@@ -304,8 +331,9 @@ fn io_reason(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
 
+    /// Expands `text` as the page `page.md` in `dir`.
     fn expand(text: &str, first_line: u32, dir: &Path) -> (MappedText, Vec<Diagnostic>) {
-        let e = expand_includes(text, first_line, dir);
+        let e = expand_includes(text, first_line, &dir.join("page.md"));
         (e.text, e.errors)
     }
 
@@ -363,7 +391,8 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(out.text, "B C");
         // Both files are dependencies of the page: a change to either must rebuild it.
-        let included = expand_includes("{{#include a/b.md}}", 1, dir.path()).included;
+        let included =
+            expand_includes("{{#include a/b.md}}", 1, &dir.path().join("page.md")).included;
         let names: Vec<_> = included.iter().map(|p| p.file_name().unwrap()).collect();
         assert_eq!(names, ["b.md", "c.md"]);
     }
@@ -398,6 +427,40 @@ mod tests {
                 .iter()
                 .all(|e| e.message.contains("not a regular file"))
         );
+    }
+
+    #[test]
+    fn a_page_that_includes_itself_is_one_error_per_directive() {
+        // Once each self-include expanded the page, whose own includes then each failed: a
+        // page of n such lines read itself n² times and reported n² errors.
+        let text = "{{#include page.md}}\n".repeat(300);
+        let dir = dir_with(&[("page.md", &text)]);
+        let (out, errors) = expand(&text, 1, dir.path());
+        assert_eq!(errors.len(), 300);
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.message == "`page.md` includes itself")
+        );
+        assert_eq!(errors[299].line, 300);
+        assert!(out.text.trim().is_empty(), "{:?}", out.text);
+    }
+
+    #[test]
+    fn includes_are_bounded_in_number() {
+        // Empty files cost no bytes: only a count stops files that include each other many
+        // times over.
+        let many = "{{#include empty.md}}\n".repeat(600);
+        let dir = dir_with(&[("empty.md", ""), ("many.md", &many)]);
+        let (_, errors) = expand("{{#include many.md}}\n{{#include many.md}}", 1, dir.path());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .message
+                .starts_with("more than 1000 includes in one page"),
+            "{errors:?}"
+        );
+        assert_eq!(errors[0].line, 2);
     }
 
     #[test]

@@ -575,6 +575,12 @@ pub(crate) fn read_data_file(path: &Path, shown: &str) -> Result<Option<String>,
 /// Reads a file as UTF-8, naming the first invalid byte's place when it is not.
 fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read: {e}")))?;
+    decode_text(bytes)
+}
+
+/// A file's bytes as UTF-8 text without a byte-order mark, or an error at the first invalid
+/// byte.
+pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, Diagnostic> {
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
@@ -666,8 +672,7 @@ pub fn read_page(
         .unwrap_or_else(|| config.book.language.clone());
     let locale = Locale::from_tag(&lang);
 
-    let dir_of_file = path.parent().unwrap_or(&config.src_dir);
-    let mut expanded = include::expand_includes(split.body, split.body_line, dir_of_file);
+    let mut expanded = include::expand_includes(split.body, split.body_line, &path);
     diags.extend(std::mem::take(&mut expanded.errors).into_iter().map(place));
     let mapped = markdown::expand_containers(std::mem::take(&mut expanded.text), |k| {
         locale.alert_title(k)
@@ -1141,7 +1146,7 @@ pub fn check_links(site: &Site, only: Option<&[usize]>) -> Vec<Diagnostic> {
     };
     let anchor_help = |page: &Page, anchor: &str| {
         let mut ids: Vec<&str> = page.headings.iter().map(|h| h.id.as_str()).collect();
-        ids.sort_by_key(|id| edit_distance(id, anchor));
+        ids.sort_by_cached_key(|id| edit_distance(id, anchor));
         if ids.is_empty() {
             "the page has no headings".to_string()
         } else {

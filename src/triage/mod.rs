@@ -459,7 +459,7 @@ fn check_shape(tree: &Tree, start_at: Place) -> Vec<Diagnostic> {
     let names: Vec<&str> = tree.nodes.iter().map(|n| n.id.as_str()).collect();
     let unknown = |id: &str| {
         let mut close: Vec<&str> = names.clone();
-        close.sort_by_key(|n| crate::content::edit_distance(n, id));
+        close.sort_by_cached_key(|n| crate::content::edit_distance(n, id));
         match close.first() {
             Some(best) if crate::content::edit_distance(best, id) <= id.len().max(2) / 2 => {
                 format!("did you mean `{best}`?")
@@ -769,7 +769,7 @@ pub fn check_targets(
                             && !headings.iter().any(|h| h == anchor)
                         {
                             let mut close = headings.clone();
-                            close.sort_by_key(|h| crate::content::edit_distance(h, anchor));
+                            close.sort_by_cached_key(|h| crate::content::edit_distance(h, anchor));
                             let list: Vec<String> =
                                 close.iter().take(4).map(|h| format!("#{h}")).collect();
                             diags.push(place(

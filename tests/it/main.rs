@@ -6,6 +6,7 @@ mod build;
 mod check;
 mod cli;
 mod fixtures;
+mod fuzz_regressions;
 mod gaps;
 mod glossary;
 mod glossary_browser;
