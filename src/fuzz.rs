@@ -6,7 +6,8 @@
 //! not UTF-8 meet the same error a writer's file does), a search arrives as the query string of
 //! `/api/search`. Every problem found is rendered as the CLI prints it, since rendering a
 //! diagnostic (line, column, snippet) is where odd input could go wrong too. Whatever the input,
-//! these functions must return: no panic, no hang, no unbounded memory.
+//! these functions must return: no panic, no hang, no unbounded memory. (The one deliberate
+//! panic is a broken promise between the build and the server: see [`Fixture::triage_tree`].)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -203,6 +204,9 @@ impl Fixture {
     /// build reads trees (checked, made into pages, embedded, described for the server); then
     /// each of its answer paths is checked as the server checks a reader's. Returns the
     /// problems, rendered.
+    ///
+    /// Panics, on purpose, when the site builds without errors but the server would refuse the
+    /// path of answers that leads to one of the tree's pages: the two must agree.
     pub fn triage_tree(&self, data: &[u8]) -> Vec<String> {
         if let Err(e) = std::fs::write(self.config.src_dir.join(TREE_FILE), data) {
             return vec![format!("cannot write the tree: {e}")];
