@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::config::Config;
 use crate::content::{self, Page, Sources};
 use crate::diagnostic::Diagnostic;
-use crate::search::{SearchIndex, SearchRequest, SearchResults};
+use crate::search::{SearchIndex, SearchResults};
 use crate::triage::TreeMeta;
 
 /// Where [`Fixture::markdown`] writes its input, under the content folder: next to other pages,
@@ -260,22 +260,12 @@ impl Fixture {
     /// `audience`), decoded, run against the site's index and serialised. `Err` when the server
     /// would answer 400 before searching.
     pub fn search_query(&self, data: &[u8]) -> Result<SearchResults, String> {
-        // A request target is text; the form decoder would replace bytes that are not UTF-8,
-        // and the server refuses them instead.
-        let query = std::str::from_utf8(data).map_err(|_| "not a request target".to_string())?;
-        if std::str::from_utf8(&content::percent_decode_bytes(query)).is_err() {
-            return Err("the query string is not valid UTF-8 form data".into());
-        }
+        // The server's own checks: bytes that are not UTF-8, then the parameters.
+        let query = crate::server::form_text(data)
+            .ok_or_else(|| "the query string is not valid UTF-8 form data".to_string())?;
         let params: HashMap<String, String> =
             serde_urlencoded::from_str(query).map_err(|e| e.to_string())?;
-        let param = |key: &str| params.get(key).map(|s| s.trim()).filter(|s| !s.is_empty());
-        // The search itself bounds the limit: any number is passed on.
-        let request = SearchRequest {
-            query: params.get("q").cloned().unwrap_or_default(),
-            limit: param("limit").and_then(|s| s.parse().ok()).unwrap_or(10),
-            kind: param("kind").and_then(content::Kind::from_name),
-            audience: param("audience").and_then(content::Audience::from_name),
-        };
+        let request = crate::server::request_from(&params, 10)?;
         let results = self.index.search(&request);
         // Gaps group unresolved searches by this form.
         let _ = self.index.normalize(&request.query);

@@ -24,8 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use helpbook::analytics::EventStore;
-use support::{Reply, Server, TestSite, copy_dir, http, repo_root};
+use support::{Reply, Server, TestSite, http};
 
 /// Keep-alive connections, each its own client thread.
 const CONNECTIONS: usize = 128;
@@ -64,12 +63,8 @@ const WORDS: &[&str] = &[
 ];
 
 /// A copy of the sample knowledge base at the repository root, built.
-fn sample_site() -> TestSite {
-    let site = TestSite::new().file(
-        "book.toml",
-        std::fs::read(repo_root().join("book.toml")).expect("read book.toml"),
-    );
-    copy_dir(&repo_root().join("content"), &site.root().join("content"));
+fn built_sample_site() -> TestSite {
+    let site = support::sample_site();
     site.build_ok();
     site
 }
@@ -94,18 +89,7 @@ fn production(site: &TestSite, events: &Path) -> Server {
 
 /// Stored events of `kind` in `session`.
 fn stored(events: &Path, session: &str, kind: &str) -> i64 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let store = EventStore::open(events.to_str().unwrap())
-            .await
-            .expect("store opens");
-        let n = store.count(session, kind).await.expect("count");
-        store.close().await;
-        n
-    })
+    support::stored(events.to_str().expect("UTF-8 path"), session, kind)
 }
 
 /// The resident memory of process `pid`, in KiB.
@@ -306,7 +290,7 @@ fn a_minute_of_load_at_128_connections_then_a_hard_kill_loses_nothing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .map_or(SOAK, Duration::from_secs);
-    let site = sample_site();
+    let site = built_sample_site();
     let events = site.root().join(".helpbook/soak.sqlite");
     let pages = page_paths(&site);
     let server = production(&site, &events);
@@ -430,6 +414,15 @@ fn post_views(server: &Server, session: &str, n: usize, pad: usize) -> Reply {
     )
 }
 
+/// The reason a refused request (503) gives.
+fn refusal(reply: &Reply) -> String {
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    reply.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Pages and search answer while the events are refused.
 fn still_serving(server: &Server) {
     let page = http(&server.addr, "GET", "/index.html", &[], b"");
@@ -440,10 +433,9 @@ fn still_serving(server: &Server) {
 
 /// Whether this process may mount file systems (root).
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's own user.
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// Says `SKIPPED` and returns false when the test cannot run here, or fails when CI asked for it.
@@ -507,7 +499,7 @@ fn a_full_disk_answers_503_with_the_reason_and_recovers() {
     if !can_mount() {
         return;
     }
-    let site = sample_site();
+    let site = built_sample_site();
     let disk = SmallDisk::mount(site.root().join("small-disk"), "4m");
     let events = disk.dir.join("events.sqlite");
     let server = production(&site, &events);
@@ -533,16 +525,25 @@ fn a_full_disk_answers_503_with_the_reason_and_recovers() {
         }
     }
     let refused = refused.expect("a full disk refuses events");
-    assert_eq!(refused.status, 503, "{}", refused.text());
-    let reason = refused.json()["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let reason = refusal(&refused);
     assert!(
         reason.contains("disk is full"),
         "the reason is given: {reason}"
     );
     assert_eq!(refused.header("retry-after"), Some("30"));
+    // A ticket too is refused with the reason.
+    let ticket = http(
+        &server.addr,
+        "POST",
+        "/api/tickets",
+        &[("content-type", "application/json")],
+        br#"{"session":"full-disk-session","contact":"ann.lee@school.edu","description":"Half the class hears nothing.","url":"/index.html"}"#,
+    );
+    let reason = refusal(&ticket);
+    assert!(
+        reason.contains("disk is full"),
+        "the ticket's reason: {reason}"
+    );
     still_serving(&server);
     // Still full: still refused, still with the reason.
     let again = post_views(&server, session, 1, 1);
@@ -592,7 +593,7 @@ impl Drop for Writable<'_> {
 /// restart.
 #[test]
 fn a_read_only_database_answers_503_with_the_reason_and_recovers() {
-    let site = sample_site();
+    let site = built_sample_site();
     let events = site.root().join(".helpbook/events.sqlite");
     // The database exists, with an event in it; then it is made read-only.
     let server = production(&site, &events);
@@ -603,11 +604,7 @@ fn a_read_only_database_answers_503_with_the_reason_and_recovers() {
 
     let server = production(&site, &events);
     let refused = post_views(&server, "read-only-session", 3, 1);
-    assert_eq!(refused.status, 503, "{}", refused.text());
-    let reason = refused.json()["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let reason = refusal(&refused);
     assert!(
         reason.contains("read-only"),
         "the reason is given: {reason}"

@@ -104,7 +104,7 @@ pub struct EventStore {
     dialect: Dialect,
     location: String,
     /// Whether the schema is known to be up to date.
-    schema: Arc<tokio::sync::Mutex<bool>>,
+    schema: Arc<tokio::sync::OnceCell<()>>,
     /// Connections opened before this moment are closed instead of reused.
     retire: Arc<Mutex<Option<Instant>>>,
 }
@@ -276,7 +276,7 @@ impl EventStore {
             pool,
             dialect,
             location: shown,
-            schema: Arc::new(tokio::sync::Mutex::new(false)),
+            schema: Arc::new(tokio::sync::OnceCell::new()),
             retire,
         })
     }
@@ -284,11 +284,7 @@ impl EventStore {
     /// Brings the schema up to date, once: a server that started while its database was out
     /// of reach does it before its first write.
     pub(super) async fn ready(&self) -> Result<(), StoreError> {
-        let mut done = self.schema.lock().await;
-        if !*done {
-            self.migrate().await?;
-            *done = true;
-        }
+        self.schema.get_or_try_init(|| self.migrate()).await?;
         Ok(())
     }
 

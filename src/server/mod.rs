@@ -488,7 +488,7 @@ fn bad_request(message: String) -> Response {
 }
 
 /// The request parameters, validated.
-fn request_from(
+pub(crate) fn request_from(
     params: &HashMap<String, String>,
     default_limit: usize,
 ) -> Result<SearchRequest, String> {
@@ -533,7 +533,7 @@ async fn api_search(
     // The form decoder replaces bytes that are not UTF-8; a client that sent them gets told.
     let utf8 = uri
         .query()
-        .is_none_or(|q| std::str::from_utf8(&percent_decode_bytes(q)).is_ok());
+        .is_none_or(|q| form_text(q.as_bytes()).is_some());
     let (true, Ok(Query(params))) = (utf8, params) else {
         return bad_request("the query string is not valid: encode it as UTF-8 form data".into());
     };
@@ -672,7 +672,7 @@ async fn search_page(
     let locale = built.index.locale();
     let utf8 = uri
         .query()
-        .is_none_or(|q| std::str::from_utf8(&percent_decode_bytes(q)).is_ok());
+        .is_none_or(|q| form_text(q.as_bytes()).is_some());
     let (true, Ok(Query(params))) = (utf8, params) else {
         return refused_search_page(shell, "", locale.get("search_unreadable"));
     };
@@ -702,9 +702,9 @@ async fn search_page(
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
-/// A form body as text, when it is UTF-8 both as sent and once its `%XX` escapes are decoded
-/// (the form decoder would quietly replace bytes that are not).
-fn form_text(body: &[u8]) -> Option<&str> {
+/// A form body or query string as text, when it is UTF-8 both as sent and once its `%XX`
+/// escapes are decoded (the form decoder would quietly replace bytes that are not).
+pub(crate) fn form_text(body: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(body).ok()?;
     std::str::from_utf8(&percent_decode_bytes(text))
         .is_ok()

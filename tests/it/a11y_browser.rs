@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, Events, Key, UI_WAIT, sample_site};
+use crate::browser::{Browser, Events, Key, UI_WAIT};
 use crate::server::{get, post, production};
-use crate::support::{Server, TestSite, repo_root};
+use crate::support::{Server, TestSite, repo_root, sample_site};
 
 /// `npm ci` of the pinned axe-core, on a cold cache and a slow network.
 const NPM_WAIT: Duration = Duration::from_secs(300);

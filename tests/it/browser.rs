@@ -23,8 +23,8 @@ use helpbook::analytics::{EventStore, StoredTicket};
 use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
-use crate::server::{production, runtime};
-use crate::support::{Server, TestSite, copy_dir, repo_root};
+use crate::server::production;
+use crate::support::{Server, TestSite, runtime, sample_site};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -90,16 +90,6 @@ fn popup_results_js(query: &str) -> String {
 }})()",
         query = json!(query)
     )
-}
-
-/// A copy of the sample knowledge base at the repository root (without its `public/`).
-pub(crate) fn sample_site() -> TestSite {
-    let site = TestSite::new().file(
-        "book.toml",
-        std::fs::read(repo_root().join("book.toml")).expect("read book.toml"),
-    );
-    copy_dir(&repo_root().join("content"), &site.root().join("content"));
-    site
 }
 
 /// The header search box, from "/" to Enter, the Chinese query and Escape; then the full results

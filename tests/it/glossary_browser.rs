@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, UI_WAIT, sample_site};
-use crate::support::Server;
+use crate::browser::{Browser, UI_WAIT};
+use crate::support::{Server, sample_site};
 
 /// A teacher page of the sample site that uses glossary terms.
 const PAGE: &str = "/troubleshooting/video-frozen-or-laggy.html";

@@ -13,41 +13,26 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use crate::server::{get, post, production, site, sqlite};
-use crate::support::{Server, TestSite, http};
+use crate::support::{Server, TestSite, http, request, send};
 
 const ADMIN_TOKEN: &str = "hostile-admin-token-0123456789";
 
 /// Status and body of the answer to `request`, sent as is.
 fn raw(addr: &str, request: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    // The server may answer and close before reading all of a large request.
-    let _ = stream.write_all(request);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let reply = send(addr, request);
+    (reply.status, reply.text())
 }
 
-/// `GET target`, the target exactly as given.
-fn get_raw(addr: &str, target: &[u8]) -> (u16, String) {
-    let mut request = b"GET ".to_vec();
-    request.extend_from_slice(target);
-    request.extend_from_slice(
-        format!(" HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    );
-    raw(addr, &request)
+/// The production server on `site` with an admin token and no rate limit.
+fn hostile_server(site: &TestSite) -> Server {
+    production(
+        site,
+        &sqlite(site),
+        &[
+            ("HELPBOOK_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
+            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
+        ],
+    )
 }
 
 /// Paths that try to leave the site's folder. The site's own `book.toml` sits one level above
@@ -85,7 +70,7 @@ const TRAVERSALS: &[&str] = &[
 /// Nothing outside the built site comes back, and the answer is a 4xx.
 fn no_traversal(server: &Server) {
     for path in TRAVERSALS {
-        let (status, body) = get_raw(&server.addr, path.as_bytes());
+        let (status, body) = raw(&server.addr, &request(&server.addr, "GET", path, &[], b""));
         assert!(
             (400..500).contains(&status),
             "{path}: {status} (a 4xx expected)\n{body}"
@@ -129,48 +114,26 @@ fn case(what: &'static str, request: Vec<u8>, statuses: &'static [u16]) -> Case 
     }
 }
 
-/// A request with `Content-Length` and `Connection: close`.
-fn request(addr: &str, method: &str, target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for h in headers {
-        r.push_str(h);
-        r.push_str("\r\n");
-    }
-    r.push_str("\r\n");
-    let mut bytes = r.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
-}
-
-const JSON: &str = "Content-Type: application/json";
-const FORM: &str = "Content-Type: application/x-www-form-urlencoded";
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 
 #[test]
 fn hostile_requests_get_the_right_4xx_never_a_500() {
     let site = site();
-    let server = production(
-        &site,
-        &sqlite(&site),
-        &[
-            ("HELPBOOK_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = hostile_server(&site);
     let a = server.addr.as_str();
     let big = vec![b'x'; 1 << 20];
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let long_url = format!("/search?q={}", "a".repeat(200_000));
     let mut chunked = format!(
-        "POST /api/events HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n{JSON}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "POST /api/events HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     .into_bytes();
     for _ in 0..64 {
         chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 1024, "y".repeat(1024)).as_bytes());
     }
     chunked.extend_from_slice(b"0\r\n\r\n");
+    let names: Vec<String> = (0..10_000).map(|i| format!("X-H{i}")).collect();
     let bad_path =
         b"GET /caf\xe9-\xff.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec();
     let cases = vec![
@@ -179,7 +142,7 @@ fn hostile_requests_get_the_right_4xx_never_a_500() {
         case(
             "events: a Content-Length of 10 GB",
             format!(
-                "POST /api/events HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n{JSON}\r\nContent-Length: 10000000000\r\n\r\n[]"
+                "POST /api/events HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n[]"
             )
             .into_bytes(),
             &[413],
@@ -195,7 +158,7 @@ fn hostile_requests_get_the_right_4xx_never_a_500() {
         ),
         case(
             "a 200 KB header",
-            request(a, "GET", "/", &[&format!("X-Padding: {}", "p".repeat(200_000))], b""),
+            request(a, "GET", "/", &[("X-Padding", &"p".repeat(200_000))], b""),
             &[431, 400],
         ),
         case(
@@ -204,7 +167,7 @@ fn hostile_requests_get_the_right_4xx_never_a_500() {
                 a,
                 "GET",
                 "/",
-                &(0..10_000).map(|i| format!("X-H{i}: v")).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>(),
+                &names.iter().map(|n| (n.as_str(), "v")).collect::<Vec<_>>(),
                 b"",
             ),
             &[431, 400],
@@ -276,8 +239,8 @@ fn hostile_requests_get_the_right_4xx_never_a_500() {
         case("no such endpoint", request(a, "GET", "/api/../api/nothing", &[], b""), &[404]),
         // Admin without the token, or with a wrong one.
         case("admin: no token", request(a, "GET", "/admin", &[], b""), &[401]),
-        case("admin: wrong token", request(a, "GET", "/admin", &["Authorization: Bearer wrong-token-wrong-token"], b""), &[401]),
-        case("admin: broken Basic", request(a, "GET", "/admin", &["Authorization: Basic %%%not-base64"], b""), &[401]),
+        case("admin: wrong token", request(a, "GET", "/admin", &[("Authorization", "Bearer wrong-token-wrong-token")], b""), &[401]),
+        case("admin: broken Basic", request(a, "GET", "/admin", &[("Authorization", "Basic %%%not-base64")], b""), &[401]),
         // Not HTTP.
         case("garbage", b"HELLO THERE\r\n\r\n".to_vec(), &[400]),
         case("HTTP/9", format!("GET / HTTP/9.9\r\nHost: {a}\r\n\r\n").into_bytes(), &[400, 505]),
@@ -309,11 +272,7 @@ fn hostile_requests_get_the_right_4xx_never_a_500() {
 #[test]
 fn a_non_utf8_admin_token_is_refused() {
     let site = site();
-    let server = production(
-        &site,
-        &sqlite(&site),
-        &[("HELPBOOK_SERVER__ADMIN_TOKEN", ADMIN_TOKEN)],
-    );
+    let server = hostile_server(&site);
     let mut request = format!(
         "GET /admin HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer ",
         server.addr
@@ -329,14 +288,7 @@ fn a_non_utf8_admin_token_is_refused() {
 #[test]
 fn injected_markup_is_escaped_on_the_results_and_admin_pages() {
     let site = site();
-    let server = production(
-        &site,
-        &sqlite(&site),
-        &[
-            ("HELPBOOK_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
-            ("HELPBOOK_SERVER__RATE_LIMIT", "0"),
-        ],
-    );
+    let server = hostile_server(&site);
     let script = "<script>alert(1)</script>";
     let q = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
     let results = get(&server, &format!("/search?q={q}"));

@@ -4,7 +4,7 @@ use helpbook::content::{Audience, Kind};
 use helpbook::search::{SearchIndex, SearchRequest, SearchResults};
 use helpbook::{BuildOptions, build};
 
-use crate::support::{Server, TestSite, copy_dir, messages, repo_root};
+use crate::support::{Server, TestSite, messages, sample_site};
 
 fn search(index: &SearchIndex, query: &str) -> SearchResults {
     index.search(&SearchRequest {
@@ -29,16 +29,6 @@ fn first_page(results: &SearchResults) -> &str {
 fn indexed(site: &TestSite) -> SearchIndex {
     site.build_ok();
     SearchIndex::open_output(&site.root().join("public")).expect("index opens")
-}
-
-/// A copy of the sample knowledge base at the repository root.
-fn sample_site() -> TestSite {
-    let site = TestSite::new().file(
-        "book.toml",
-        std::fs::read(repo_root().join("book.toml")).unwrap(),
-    );
-    copy_dir(&repo_root().join("content"), &site.root().join("content"));
-    site
 }
 
 fn troubleshooting(title: &str, symptoms: &str, body: &str) -> String {

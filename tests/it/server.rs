@@ -5,7 +5,7 @@ use std::path::Path;
 
 use helpbook::analytics::EventStore;
 
-use crate::support::{Reply, Server, TestSite, http};
+use crate::support::{Reply, Server, TestSite, http, runtime, stored};
 
 pub(crate) fn site() -> TestSite {
     let site = TestSite::new()
@@ -31,23 +31,6 @@ pub(crate) fn post(server: &Server, path: &str, body: &str) -> Reply {
 
 pub(crate) fn get(server: &Server, path: &str) -> Reply {
     http(&server.addr, "GET", path, &[], b"")
-}
-
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Rows of `kind` stored for `session`.
-fn stored(location: &str, session: &str, kind: &str) -> i64 {
-    runtime().block_on(async {
-        let store = EventStore::open(location).await.expect("store opens");
-        let n = store.count(session, kind).await.expect("count");
-        store.close().await;
-        n
-    })
 }
 
 pub(crate) fn sqlite(site: &TestSite) -> String {

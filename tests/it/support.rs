@@ -157,6 +157,36 @@ pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A copy of the sample knowledge base at the repository root (without its `public/`).
+pub(crate) fn sample_site() -> TestSite {
+    let site = TestSite::new().file(
+        "book.toml",
+        std::fs::read(repo_root().join("book.toml")).expect("read book.toml"),
+    );
+    copy_dir(&repo_root().join("content"), &site.root().join("content"));
+    site
+}
+
+/// A runtime for the library's async calls (the event store) from a test.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Rows of `kind` stored for `session` in the event store at `location`.
+pub(crate) fn stored(location: &str, session: &str, kind: &str) -> i64 {
+    runtime().block_on(async {
+        let store = helpbook::analytics::EventStore::open(location)
+            .await
+            .expect("store opens");
+        let n = store.count(session, kind).await.expect("count");
+        store.close().await;
+        n
+    })
+}
+
 /// `helpbook serve` running on an ephemeral loopback port; killed when dropped.
 pub(crate) struct Server {
     child: std::process::Child,
@@ -282,11 +312,17 @@ pub(crate) fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
+    send(addr, &request(addr, method, path, headers, body))
+}
+
+/// The bytes of an HTTP/1.1 request with `Content-Length` and `Connection: close`.
+pub(crate) fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -295,9 +331,21 @@ pub(crate) fn http(
         request.push_str(&format!("{k}: {v}\r\n"));
     }
     request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    // A server may answer (413) before reading all of a large body.
-    let _ = stream.write_all(body);
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Sends `request` exactly as given (nothing normalises its path or re-encodes its query) and
+/// reads the answer until the server closes the connection.
+pub(crate) fn send(addr: &str, request: &[u8]) -> Reply {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    // A server may answer (413) before reading all of a large request.
+    let _ = stream.write_all(request);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let split = raw

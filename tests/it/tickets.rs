@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use helpbook::analytics::{Delivery, EventStore};
 
-use crate::server::{get, post, postgres, production, runtime, site, sqlite};
-use crate::support::{Server, http};
+use crate::server::{get, post, postgres, production, site, sqlite};
+use crate::support::{Server, http, runtime};
 
 /// Waits (bounded) for one HTTP request on `listener`, answers `status`, and returns the
 /// request's headers (lowercased names) and body.

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use helpbook::analytics::{EventStore, Period};
 use serde_json::Value;
 
-use crate::server::{get, post, postgres, production, runtime, sqlite};
-use crate::support::{Server, TestSite, copy_dir, http, repo_root};
+use crate::server::{get, post, postgres, production, sqlite};
+use crate::support::{Server, TestSite, http, runtime, sample_site};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -317,13 +317,7 @@ fn plain_http_reaches_every_fix_of_every_tree() {
     assert_eq!(walk(&server, &meta).len(), 4);
 
     // The sample knowledge base: every tree, English and Chinese.
-    let sample = TestSite::new();
-    copy_dir(&repo_root().join("content"), &sample.root().join("content"));
-    std::fs::copy(
-        repo_root().join("book.toml"),
-        sample.root().join("book.toml"),
-    )
-    .unwrap();
+    let sample = sample_site();
     sample.build_ok();
     let meta: Value = serde_json::from_str(&sample.output(".helpbook/triage.json")).unwrap();
     let ids: Vec<&str> = meta

@@ -14,9 +14,9 @@
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, Events, UI_WAIT, sample_site};
+use crate::browser::{Browser, Events, UI_WAIT};
 use crate::server::production;
-use crate::support::{Server, TestSite, repo_root};
+use crate::support::{Server, TestSite, repo_root, sample_site};
 
 const START: &str = "/triage/live-class/index.html";
 const WHAT: &str = "/triage/live-class/what.html";
